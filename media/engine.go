@@ -1,0 +1,85 @@
+package media
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+)
+
+// Engine holds the one *webrtc.API every PeerConnection of the server is
+// created from, and the UDP mux it may share.
+type Engine struct {
+	api       *webrtc.API
+	mux       io.Closer // nil without Config.UDPPort
+	log       zerolog.Logger
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds an Engine from cfg: a MediaEngine with ringsfu's codecs and
+// header extensions, the interceptors of RegisterInterceptors, and a
+// SettingEngine restricted as Config documents. With Config.UDPPort it opens
+// the shared UDP socket at once, so a port in use is reported here.
+func New(cfg Config) (*Engine, error) {
+	ip, kind, err := cfg.validate(interfaceAddrs())
+	if err != nil {
+		return nil, err
+	}
+	lf := NewLoggerFactory(cfg.Logger)
+
+	me := &webrtc.MediaEngine{}
+	if err := RegisterCodecs(me); err != nil {
+		return nil, err
+	}
+	if err := RegisterHeaderExtensions(me); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := RegisterInterceptors(reg, lf, cfg.ExtraInterceptors...); err != nil {
+		return nil, err
+	}
+
+	se := webrtc.SettingEngine{LoggerFactory: lf}
+	if err := configureNetwork(&se, ip, kind); err != nil {
+		return nil, err
+	}
+	mux, err := configurePorts(&se, cfg, ip, kind, lf)
+	if err != nil {
+		return nil, err
+	}
+
+	e := &Engine{
+		api: webrtc.NewAPI(
+			webrtc.WithMediaEngine(me),
+			webrtc.WithInterceptorRegistry(reg),
+			webrtc.WithSettingEngine(se),
+		),
+		mux: mux,
+		log: cfg.Logger,
+	}
+	e.log.Info().Str("rtc_ip", cfg.RTCIP).Int("udp_port", cfg.UDPPort).
+		Uint16("udp_port_min", cfg.UDPPortMin).Uint16("udp_port_max", cfg.UDPPortMax).
+		Msg("media engine ready")
+	return e, nil
+}
+
+// API returns the *webrtc.API to create PeerConnections with. It stays
+// usable until Close.
+func (e *Engine) API() *webrtc.API { return e.api }
+
+// Close releases the shared UDP socket, if any. PeerConnections created from
+// the API should be closed first. Close is idempotent.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		if e.mux != nil {
+			if err := e.mux.Close(); err != nil {
+				e.closeErr = fmt.Errorf("media: close udp mux: %w", err)
+			}
+		}
+	})
+	return e.closeErr
+}

@@ -1,0 +1,70 @@
+package media
+
+import (
+	"fmt"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
+)
+
+// RegisterInterceptors adds the interceptors ringsfu relies on to r, chosen
+// one by one rather than through webrtc.RegisterDefaultInterceptors:
+//
+//   - NACK responder (RFC 4585 §6.2.1): keeps the last packets written to
+//     each subscriber and answers the subscriber's NACKs, over RTX (RFC
+//     4588) when negotiated. The forwarding path has no buffer of its own.
+//   - NACK generator: detects gaps in what publishers send and asks them to
+//     retransmit, so a loss on the publisher's uplink is repaired before the
+//     packet is fanned out.
+//   - RTCP receiver reports toward publishers and sender reports toward
+//     subscribers (RFC 3550 §6.4): round-trip time for the publisher's
+//     loss recovery, and the NTP/RTP mapping a subscriber needs.
+//   - TWCC sender: transport-wide congestion control feedback
+//     (draft-holmer-rmcat-transport-wide-cc-extensions-01) for publishers,
+//     whose send-side estimator needs it to ramp up — without it a browser
+//     stays near its start bitrate and withholds its top simulcast layer.
+//
+// Left out on purpose: the stats interceptor (ringsfu does not serve
+// getStats), the TWCC header-extension sender and a GCC estimator (the
+// subscriber's bandwidth comes from REMB instead), interval PLI (keyframes
+// are requested on demand by package sfu, with a throttle) and FlexFEC.
+//
+// The interceptors only act on a stream while somebody reads its RTCP, which
+// is why package sfu runs one RTCP reader per RTPSender and RTPReceiver.
+//
+// extra factories, if any, are added first: on the receive path they see a
+// packet before the NACK generator does.
+func RegisterInterceptors(r *interceptor.Registry, lf logging.LoggerFactory, extra ...interceptor.Factory) error {
+	for _, f := range extra {
+		r.Add(f)
+	}
+	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(lf))
+	if err != nil {
+		return fmt.Errorf("media: nack responder: %w", err)
+	}
+	generator, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(lf))
+	if err != nil {
+		return fmt.Errorf("media: nack generator: %w", err)
+	}
+	receiverReports, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(lf))
+	if err != nil {
+		return fmt.Errorf("media: receiver reports: %w", err)
+	}
+	senderReports, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(lf))
+	if err != nil {
+		return fmt.Errorf("media: sender reports: %w", err)
+	}
+	twccSender, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(lf))
+	if err != nil {
+		return fmt.Errorf("media: twcc sender: %w", err)
+	}
+	r.Add(responder)
+	r.Add(generator)
+	r.Add(receiverReports)
+	r.Add(senderReports)
+	r.Add(twccSender)
+	return nil
+}

@@ -1,0 +1,98 @@
+package media
+
+import (
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+)
+
+// configureNetwork applies the settings every ringsfu PeerConnection shares
+// and the RTCIP rule (see Config.RTCIP).
+func configureNetwork(se *webrtc.SettingEngine, ip net.IP, kind rtcIPKind) error {
+	// UDP over IPv4 only; no TCP candidates.
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	// mDNS would multicast on every interface and hide the IP rule.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// Browsers that hide their addresses are learned as peer-reflexive;
+	// accept them at once instead of waiting for better candidates.
+	se.SetPrflxAcceptanceMinWait(0)
+	// AES-GCM (RFC 7714) first: cheaper per packet than AES-CM + HMAC.
+	se.SetSRTPProtectionProfiles(
+		dtls.SRTP_AEAD_AES_128_GCM,
+		dtls.SRTP_AES128_CM_HMAC_SHA1_80,
+	)
+
+	switch kind {
+	case rtcIPAny:
+	case rtcIPLoopback:
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetInterfaceFilter(isLoopbackInterface)
+		se.SetIPFilter(func(x net.IP) bool { return x.Equal(ip) })
+		se.SetRemoteIPFilter(func(x net.IP) bool { return x.IsLoopback() })
+	case rtcIPLocal:
+		se.SetIPFilter(func(x net.IP) bool { return x.Equal(ip) })
+	case rtcIPNAT:
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        []string{ip.String()},
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+			Networks:        []webrtc.NetworkType{webrtc.NetworkTypeUDP4},
+		})
+		if err != nil {
+			return fmt.Errorf("media: rtc ip rewrite: %w", err)
+		}
+	}
+	return nil
+}
+
+// configurePorts sets the ephemeral range or opens the shared UDP socket.
+// It returns the mux to close, or nil.
+func configurePorts(se *webrtc.SettingEngine, cfg Config, ip net.IP, kind rtcIPKind,
+	lf logging.LoggerFactory,
+) (io.Closer, error) {
+	if cfg.UDPPortMin != 0 {
+		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidPorts, err)
+		}
+		return nil, nil
+	}
+	if cfg.UDPPort == 0 {
+		return nil, nil
+	}
+	log := lf.NewLogger("udpmux")
+	if kind == rtcIPLoopback || kind == rtcIPLocal {
+		// One socket bound to exactly the allowed address.
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: cfg.UDPPort})
+		if err != nil {
+			return nil, fmt.Errorf("media: listen udp %s:%d: %w", ip, cfg.UDPPort, err)
+		}
+		mux := webrtc.NewICEUDPMux(log, conn)
+		se.SetICEUDPMux(mux)
+		return mux, nil
+	}
+	// No address to bind to: one socket per non-loopback IPv4 address, all
+	// on the same port; with rtcIPNAT the candidates are rewritten anyway.
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
+		ice.UDPMuxFromPortWithLogger(log),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("media: listen udp port %d: %w", cfg.UDPPort, err)
+	}
+	se.SetICEUDPMux(mux)
+	return mux, nil
+}
+
+// isLoopbackInterface reports whether the named interface is a loopback one.
+func isLoopbackInterface(name string) bool {
+	iface, err := net.InterfaceByName(name)
+	if err != nil {
+		return false
+	}
+	return iface.Flags&net.FlagLoopback != 0
+}
