@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ringsfu/ringsfu/signaling"
+	"github.com/ringsfu/ringsfu/webclient"
+)
+
+// serve runs the server until ctx ends, then shuts down in order: health
+// turns 503, every WebSocket gets 1001, rooms close, the HTTP server stops.
+// A second signal during shutdown exits at once.
+func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func()) error {
+	log, err := newLogger(cfg.LogFormat, cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sig, err := signaling.New(signaling.Config{
+		AppID:          cfg.AppID,
+		AppSecret:      cfg.AppSecret,
+		ICEServers:     iceServers(cfg),
+		AllowedOrigins: cfg.AllowedOrigins,
+		ResumeGrace:    cfg.ResumeGrace,
+		Registerer:     reg,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	var draining atomic.Bool
+	mux := http.NewServeMux()
+	mux.Handle("/v1/signal", sig)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if draining.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.Dev {
+		mux.HandleFunc("/dev/token", devTokenHandler(cfg))
+	}
+	mux.Handle("/", webclient.Handler())
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Bool("dev", cfg.Dev).Str("app_id", cfg.AppID).Msg("listening")
+	if cfg.Dev {
+		fmt.Fprintf(stdout, "ringsfu dev mode: open http://%s/\n", ln.Addr())
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	stop()
+	log.Info().Msg("shutting down")
+	draining.Store(true)
+	force := make(chan os.Signal, 1)
+	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(force)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	go func() {
+		select {
+		case <-force:
+			log.Warn().Msg("second signal: exiting now")
+			os.Exit(1)
+		case <-sctx.Done():
+		}
+	}()
+	if err := sig.Shutdown(sctx); err != nil {
+		log.Warn().Err(err).Msg("signaling shutdown incomplete")
+	}
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn().Err(err).Msg("http shutdown incomplete")
+	}
+	<-served
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// iceServers builds the list handed to clients: exactly what was configured.
+func iceServers(cfg Config) []signaling.ICEServer {
+	out := []signaling.ICEServer{}
+	if len(cfg.STUN) > 0 {
+		out = append(out, signaling.ICEServer{URLs: cfg.STUN})
+	}
+	if len(cfg.TURN) > 0 {
+		out = append(out, signaling.ICEServer{URLs: cfg.TURN, Username: cfg.TURNUser, Credential: cfg.TURNCredential})
+	}
+	return out
+}
+
+// devTokenHandler serves dev mode's token endpoint: GET or POST
+// /dev/token?user=ID&name=NAME returns {"token": "..."}. It exists only in
+// dev mode, which listens on loopback only.
+func devTokenHandler(cfg Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, err := signaling.Mint(signaling.MintOptions{
+			AppID:  cfg.AppID,
+			Secret: cfg.AppSecret,
+			UserID: r.FormValue("user"),
+			Name:   r.FormValue("name"),
+			Call:   r.FormValue("call"),
+			TTL:    12 * time.Hour,
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]string{"token": tok, "appId": cfg.AppID})
+	}
+}

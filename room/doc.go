@@ -1,0 +1,20 @@
+// Package room owns calls. A call is a room: its members, its initiator, its
+// call config, the states of its invitees, its ring timers, the members'
+// device state and track lists, and removal.
+//
+// The Manager maps call ids to rooms and keeps the one cross-call rule: a user
+// is a member of at most one call, or has a waiting invitation in at most one
+// call ("busy"). That index lives under one small mutex which is never held
+// while calling into a room.
+//
+// Goroutine model: every Room has exactly one goroutine (its loop) that owns
+// all of its state. Requests are closures sent to the loop and run to
+// completion there; timers and other rooms post closures, never touching
+// state themselves. The loop never blocks: it hands events to the Notifier,
+// whose implementation must enqueue without waiting. The loop exits when the
+// call ends or the Manager is closed.
+//
+// Package room knows neither JSON nor WebSocket and parses no RTP. It may
+// import only the standard library and, for media, package sfu. It reports
+// upward only through the Notifier interface it defines.
+package room

@@ -1,0 +1,258 @@
+package room
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
+
+// ManagerConfig configures a Manager.
+type ManagerConfig struct {
+	// Notifier receives every event. Required.
+	Notifier Notifier
+	// Clock drives ring timers. Default: the wall clock.
+	Clock Clock
+	// Defaults is the call config used for fields a request omits.
+	// Default: every policy false.
+	Defaults Config
+	// Observer, if set, is told about call lifecycle changes (webhooks,
+	// metrics). Its methods must not block.
+	Observer Observer
+	// Logger is the parent logger. Default: a disabled logger.
+	Logger zerolog.Logger
+}
+
+// slot is one user's place in the cross-call index: a member of a call (on
+// one device), or ringing (a waiting invitation) in a call.
+type slot struct {
+	call   CallID
+	member bool
+	device DeviceID
+}
+
+// nameEntry is a user's display name and whether it came from the user's
+// own token (which beats names supplied by inviters).
+type nameEntry struct {
+	name      string
+	fromToken bool
+}
+
+// Manager maps call ids to rooms and enforces the cross-call busy rule.
+type Manager struct {
+	cfg     ManagerConfig
+	log     zerolog.Logger
+	closing chan struct{}
+	wg      sync.WaitGroup // room loops and posting goroutines
+
+	mu     sync.Mutex
+	closed bool                 // guarded by mu
+	rooms  map[CallID]*Room     // guarded by mu
+	users  map[UserID]slot      // guarded by mu
+	names  map[UserID]nameEntry // guarded by mu
+}
+
+// NewManager returns a Manager ready to use.
+func NewManager(cfg ManagerConfig) (*Manager, error) {
+	if cfg.Notifier == nil {
+		return nil, fmt.Errorf("room: ManagerConfig.Notifier is required: %w", ErrBadRequest)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
+	return &Manager{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		closing: make(chan struct{}),
+		rooms:   make(map[CallID]*Room),
+		users:   make(map[UserID]slot),
+		names:   make(map[UserID]nameEntry),
+	}, nil
+}
+
+// Close ends every room without emitting events and waits for every room
+// goroutine to exit. It is idempotent.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		m.wg.Wait()
+		return
+	}
+	m.closed = true
+	close(m.closing)
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// Calls returns the number of live calls.
+func (m *Manager) Calls() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.rooms)
+}
+
+// SetTokenName records the name a user's own token carries; an empty name
+// means the user is named by its id.
+func (m *Manager) SetTokenName(u UserID, name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.names[u] = nameEntry{name: name, fromToken: true}
+}
+
+// suggestName records a name an inviter supplied for a user, unless the
+// user's own token named it.
+func (m *Manager) suggestName(u UserID, name string) {
+	if name == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.names[u]; ok && e.fromToken {
+		return
+	}
+	m.names[u] = nameEntry{name: name}
+}
+
+// user returns u with its current display name.
+func (m *Manager) user(u UserID) User {
+	m.mu.Lock()
+	e := m.names[u]
+	m.mu.Unlock()
+	if e.name == "" {
+		return User{ID: u, Name: string(u)}
+	}
+	return User{ID: u, Name: e.name}
+}
+
+// newID returns a random identifier with the given prefix.
+func newID(prefix string) string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("room: crypto/rand failed: %v", err))
+	}
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// lookup returns a user's slot and the room of that slot.
+func (m *Manager) lookup(u UserID) (slot, *Room, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.users[u]
+	if !ok {
+		return slot{}, nil, false
+	}
+	return s, m.rooms[s.call], true
+}
+
+// room returns the live room of a call, or nil.
+func (m *Manager) room(id CallID) *Room {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rooms[id]
+}
+
+// reserveRing marks u as ringing in call unless it is busy elsewhere. It
+// returns false when u is a member of, or ringing in, another call.
+func (m *Manager) reserveRing(u UserID, call CallID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.users[u]; ok {
+		return s.call == call
+	}
+	m.users[u] = slot{call: call}
+	return true
+}
+
+// claimMember makes u a member of call on device dev. A waiting invitation
+// of u in another call is displaced: its call id is returned so that the
+// caller can reject it as busy on u's behalf (PROTOCOL.md §8 rule 7).
+func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced CallID, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.users[u]
+	switch {
+	case !ok:
+	case s.member && s.call == call && s.device == dev:
+		return "", nil
+	case s.member && s.call == call:
+		return "", fmt.Errorf("%w: the call is held by another device of this user", ErrConflict)
+	case s.member:
+		return "", fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
+	case s.call != call:
+		displaced = s.call
+	}
+	m.users[u] = slot{call: call, member: true, device: dev}
+	return displaced, nil
+}
+
+// release frees u's slot if it belongs to call.
+func (m *Manager) release(u UserID, call CallID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.users[u]; ok && s.call == call {
+		delete(m.users, u)
+	}
+}
+
+// createRoom registers a new room with its initiator as first member and
+// starts its loop. It fails with ErrConflict when the call id is taken and
+// ErrBusy when the initiator is a member elsewhere.
+func (m *Manager) createRoom(id CallID, c Caller, typ CallType, cfg *ConfigOverride) (*Room, CallID, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, "", ErrUnavailable
+	}
+	if _, ok := m.rooms[id]; ok {
+		return nil, "", fmt.Errorf("%w: call %s is live and you are not in it", ErrConflict, id)
+	}
+	s, ok := m.users[c.User]
+	var displaced CallID
+	if ok {
+		if s.member {
+			return nil, "", fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
+		}
+		displaced = s.call
+	}
+	m.users[c.User] = slot{call: id, member: true, device: c.Device}
+	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)
+	m.rooms[id] = r
+	m.wg.Add(1)
+	go r.loop()
+	return r, displaced, nil
+}
+
+// unregister removes a room that is ending and frees every slot held in it.
+// It runs on the room's loop before the ending request is answered, so that
+// the call id is free again by the time the requester hears of the end.
+func (m *Manager) unregister(r *Room, users []UserID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rooms[r.id] == r {
+		delete(m.rooms, r.id)
+	}
+	for _, u := range users {
+		if s, ok := m.users[u]; ok && s.call == r.id {
+			delete(m.users, u)
+		}
+	}
+}
+
+// displace rejects u's waiting invitation in call as busy, asynchronously:
+// the index already moved u elsewhere.
+func (m *Manager) displace(u UserID, dev DeviceID, call CallID) {
+	r := m.room(call)
+	if r == nil {
+		return
+	}
+	r.post(func() { r.displaced(u, dev) })
+}
+
+// UserOf returns u with its current display name.
+func (m *Manager) UserOf(u UserID) User { return m.user(u) }

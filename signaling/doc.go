@@ -1,0 +1,16 @@
+// Package signaling is the /v1/signal WebSocket endpoint of ringsfu: the
+// hello gate and JWT validation, frame-size and rate limits, keep-alive
+// pings, close codes, sessions (several devices per user, resume within a
+// grace period), the message registry (protocol.go) and the translation
+// between wire messages and room commands and events.
+//
+// It imports package room (and, for media, sfu through room) and never
+// touches PeerConnections or RTP itself, nor decides call rules.
+//
+// Goroutine model: every connection has one readPump (which also runs the
+// requests of that connection, one at a time) and one writePump (the only
+// writer of data frames). Other goroutines reach a connection only through
+// its bounded send queue; a full queue drops the connection as a slow
+// consumer. Each session in its resume grace period has one timer. The
+// Server owns all of them and waits for them in Shutdown.
+package signaling

@@ -1,0 +1,240 @@
+package signaling
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ringsfu/ringsfu/room"
+)
+
+// hub indexes sessions by id and by user and device, runs their resume
+// grace timers, and implements room.Notifier by encoding each event once and
+// handing it to the addressed devices' connections without blocking.
+type hub struct {
+	grace   time.Duration
+	log     zerolog.Logger
+	metrics *Metrics
+	ended   func(room.Caller) // called when a session ends without resume
+
+	mu       sync.Mutex
+	byID     map[string]*session            // guarded by mu
+	byDevice map[string]map[string]*session // guarded by mu: user → device → session
+	closed   bool                           // guarded by mu
+	timers   sync.WaitGroup                 // grace expiries in flight
+}
+
+var _ room.Notifier = (*hub)(nil)
+
+// newHub returns an empty hub.
+func newHub(grace time.Duration, log zerolog.Logger, m *Metrics, ended func(room.Caller)) *hub {
+	return &hub{
+		grace:    grace,
+		log:      log,
+		metrics:  m,
+		ended:    ended,
+		byID:     make(map[string]*session),
+		byDevice: make(map[string]map[string]*session),
+	}
+}
+
+// newSessionID returns a fresh random session id.
+func newSessionID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("signaling: crypto/rand failed: %v", err))
+	}
+	return "s_" + hex.EncodeToString(b[:])
+}
+
+// attach binds connection c to a session of (user, device): the session
+// named by resumeID if it belongs to the same user and device, else the live
+// session of that device (a takeover), else a new one. It returns the
+// session, whether it was kept from before, and the connection it replaced
+// (to be closed with 4009), if any. The session starts in handshake mode.
+func (h *hub) attach(c *conn, id Identity, device, resumeID string) (*session, bool, *conn, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, false, nil, ErrUnavailable
+	}
+	var s *session
+	if r, ok := h.byID[resumeID]; ok && resumeID != "" && r.user == id.UserID && r.device == device {
+		s = r
+	} else if d := h.byDevice[id.UserID]; d != nil && d[device] != nil {
+		s = d[device]
+	}
+	if s != nil {
+		s.mu.Lock()
+		if s.ended {
+			s.mu.Unlock()
+			s = nil
+		}
+	}
+	resumed := s != nil
+	if s == nil {
+		s = &session{id: newSessionID(), user: id.UserID, device: device}
+		h.byID[s.id] = s
+		if h.byDevice[id.UserID] == nil {
+			h.byDevice[id.UserID] = make(map[string]*session)
+		}
+		h.byDevice[id.UserID][device] = s
+		h.metrics.sessions.Inc()
+		s.mu.Lock()
+	}
+	old := s.conn
+	s.conn = c
+	s.claim = id.Call
+	s.handshake = true
+	s.buffered = nil
+	if s.grace != nil {
+		if s.grace.Stop() {
+			h.timers.Done()
+		}
+		s.grace = nil
+	}
+	s.mu.Unlock()
+	if old == c {
+		old = nil
+	}
+	return s, resumed, old, nil
+}
+
+// detach is called when connection c of session s goes away. The session
+// stays for the grace period, then ends.
+func (h *hub) detach(s *session, c *conn) {
+	h.mu.Lock()
+	closed := h.closed
+	if !closed {
+		h.timers.Add(1)
+	}
+	h.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if closed || s.conn != c || s.ended {
+		if !closed {
+			h.timers.Done()
+		}
+		return
+	}
+	s.conn = nil
+	s.handshake = false
+	s.buffered = nil
+	s.grace = time.AfterFunc(h.grace, func() {
+		defer h.timers.Done()
+		h.expire(s)
+	})
+}
+
+// expire ends a session whose grace period ran out without resume.
+func (h *hub) expire(s *session) {
+	s.mu.Lock()
+	if s.conn != nil || s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	s.grace = nil
+	s.mu.Unlock()
+	h.mu.Lock()
+	if h.byID[s.id] == s {
+		delete(h.byID, s.id)
+	}
+	if d := h.byDevice[s.user]; d != nil && d[s.device] == s {
+		delete(d, s.device)
+		if len(d) == 0 {
+			delete(h.byDevice, s.user)
+		}
+	}
+	h.mu.Unlock()
+	h.metrics.sessions.Dec()
+	h.log.Info().Str("session_id", s.id).Str("user_id", s.user).Msg("session ended")
+	h.ended(s.caller())
+}
+
+// sessionsOf returns the sessions a recipient addresses.
+func (h *hub) sessionsOf(to room.Recipient) []*session {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.byDevice[string(to.User)]
+	if len(d) == 0 {
+		return nil
+	}
+	if to.Device != "" {
+		if s := d[string(to.Device)]; s != nil {
+			return []*session{s}
+		}
+		return nil
+	}
+	out := make([]*session, 0, len(d))
+	for dev, s := range d {
+		if dev != string(to.Except) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Notify implements room.Notifier.
+func (h *hub) Notify(to room.Recipient, ev room.Event) int {
+	sessions := h.sessionsOf(to)
+	if len(sessions) == 0 {
+		return 0
+	}
+	typ, body := wireEvent(ev)
+	msg, err := encodeEvent(typ, body)
+	if err != nil {
+		h.log.Error().Err(err).Str("type", typ).Msg("encode event")
+		return 0
+	}
+	ringCall := ""
+	if ic, ok := ev.(room.IncomingCall); ok {
+		ringCall = string(ic.CallID)
+	}
+	n := 0
+	for _, s := range sessions {
+		if s.deliver(msg, ringCall) {
+			n++
+		}
+	}
+	h.metrics.eventsOut.WithLabelValues(typ).Add(float64(n))
+	return n
+}
+
+// closeAll marks the hub closed, stops grace timers and returns every live
+// connection so the server can close them.
+func (h *hub) closeAll() []*conn {
+	h.mu.Lock()
+	h.closed = true
+	all := make([]*session, 0, len(h.byID))
+	for _, s := range h.byID {
+		all = append(all, s)
+	}
+	h.mu.Unlock()
+	var conns []*conn
+	for _, s := range all {
+		s.mu.Lock()
+		if s.grace != nil && s.grace.Stop() {
+			h.timers.Done()
+		}
+		s.grace = nil
+		s.ended = true
+		if s.conn != nil {
+			conns = append(conns, s.conn)
+		}
+		s.mu.Unlock()
+	}
+	h.timers.Wait()
+	return conns
+}
+
+// count returns the number of live sessions.
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byID)
+}

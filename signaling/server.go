@@ -1,0 +1,295 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/ringsfu/ringsfu/room"
+)
+
+// Config configures a signaling Server. Zero fields take the documented
+// defaults.
+type Config struct {
+	// AppID and AppSecret identify the app whose tokens are accepted.
+	AppID     string
+	AppSecret string
+	// ICEServers are handed to clients in the hello result (none by default).
+	ICEServers []ICEServer
+	// AllowedOrigins restricts browser Origins (host or full origin); empty
+	// accepts any.
+	AllowedOrigins []string
+	// ResumeGrace is how long a dropped session is kept. Default 20 s.
+	ResumeGrace time.Duration
+	// HelloTimeout is how long a connection may stay without hello.
+	// Default 10 s.
+	HelloTimeout time.Duration
+	// PingInterval is the server ping period. Default 15 s.
+	PingInterval time.Duration
+	// PeerTimeout drops a silent peer. Default 45 s.
+	PeerTimeout time.Duration
+	// RateLimit and RateBurst size the per-connection token bucket.
+	// Defaults 50/s and 100.
+	RateLimit float64
+	RateBurst int
+	// RefusalLimit refused messages within RefusalWindow close the
+	// connection with 4008. Defaults 200 and 10 s.
+	RefusalLimit  int
+	RefusalWindow time.Duration
+	// SendQueue is the per-connection send queue length. Default 512.
+	SendQueue int
+	// CallDefaults is the call config for fields a request omits.
+	CallDefaults room.Config
+	// Clock drives ring timers (tests use a fake). Default: wall clock.
+	Clock room.Clock
+	// Observer is told about call lifecycle changes (webhooks).
+	Observer room.Observer
+	// Registerer receives the Prometheus metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Logger is the parent logger.
+	Logger zerolog.Logger
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.ResumeGrace, 20*time.Second)
+	def(&c.HelloTimeout, 10*time.Second)
+	def(&c.PingInterval, 15*time.Second)
+	def(&c.PeerTimeout, 45*time.Second)
+	def(&c.RefusalWindow, 10*time.Second)
+	if c.RateLimit <= 0 {
+		c.RateLimit = 50
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 100
+	}
+	if c.RefusalLimit <= 0 {
+		c.RefusalLimit = 200
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 512
+	}
+	if c.ICEServers == nil {
+		c.ICEServers = []ICEServer{}
+	}
+}
+
+// Server is the /v1/signal endpoint: it upgrades connections, signs them in
+// and routes their requests to the room Manager.
+type Server struct {
+	cfg      Config
+	log      zerolog.Logger
+	metrics  *Metrics
+	verifier *TokenVerifier
+	upgrader websocket.Upgrader
+	kinds    map[string]func() validator
+	hub      *hub
+	mgr      *room.Manager
+	draining atomic.Bool
+	wg       sync.WaitGroup // connection pumps
+
+	mu    sync.Mutex
+	conns map[*conn]struct{} // guarded by mu
+}
+
+// New builds a Server and its room Manager.
+func New(cfg Config) (*Server, error) {
+	if cfg.AppID == "" || cfg.AppSecret == "" {
+		return nil, fmt.Errorf("signaling: app id and secret are required: %w", ErrBadRequest)
+	}
+	cfg.setDefaults()
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		metrics:  NewMetrics(cfg.Registerer),
+		verifier: NewTokenVerifier(cfg.AppID, cfg.AppSecret),
+		kinds:    requestKinds(),
+		conns:    make(map[*conn]struct{}),
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
+	mgr, err := room.NewManager(room.ManagerConfig{
+		Notifier: s.hub,
+		Clock:    cfg.Clock,
+		Defaults: cfg.CallDefaults,
+		Observer: cfg.Observer,
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signaling: %w", err)
+	}
+	s.mgr = mgr
+	return s, nil
+}
+
+// Manager returns the room manager (for metrics and tests).
+func (s *Server) Manager() *room.Manager { return s.mgr }
+
+// Sessions returns the number of live sessions.
+func (s *Server) Sessions() int { return s.hub.count() }
+
+// checkOrigin accepts any Origin unless AllowedOrigins is set; requests
+// without Origin (native clients) are always accepted.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(s.cfg.AllowedOrigins) == 0 {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	for _, a := range s.cfg.AllowedOrigins {
+		if a == "*" || strings.EqualFold(a, origin) || strings.EqualFold(a, u.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP upgrades a request to a signaling WebSocket.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newConn(s, ws)
+	c.log = s.log.With().Str("remote", r.RemoteAddr).Logger()
+	if !s.track(c) {
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "shutting down"), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	s.wg.Add(2)
+	go c.writePump()
+	go c.readPump()
+}
+
+// track registers a connection; it fails while draining.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.metrics.connections.Inc()
+	return true
+}
+
+// untrack forgets a connection.
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; ok {
+		delete(s.conns, c)
+		s.metrics.connections.Dec()
+	}
+}
+
+// signIn completes a valid hello: it binds the connection to a session,
+// answers with the hello result, then releases events held meanwhile.
+func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest) {
+	sess, resumed, old, err := s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
+	if err != nil {
+		c.sendErr(id, err)
+		c.closeWith(CloseGoingAway, "shutting down")
+		return
+	}
+	c.sess = sess
+	c.bucket = newTokenBucket(s.cfg.RateLimit, float64(s.cfg.RateBurst), time.Now())
+	c.log = s.log.With().Str("session_id", sess.id).Str("user_id", ident.UserID).Str("device", hello.DeviceID).Logger()
+	c.authed.Store(true)
+	if old != nil {
+		old.closeWith(CloseSessionTakenBy, "session taken over")
+	}
+	s.mgr.SetTokenName(room.UserID(ident.UserID), ident.Name)
+	pending, state := s.mgr.Attach(sess.caller())
+	res := HelloResult{
+		SessionID:          sess.id,
+		Resumed:            resumed,
+		User:               wireUser(s.mgr.UserOf(room.UserID(ident.UserID))),
+		ICEServers:         s.cfg.ICEServers,
+		PendingInvitations: make([]IncomingCall, len(pending)),
+	}
+	ringing := make(map[string]bool, len(pending))
+	for i, p := range pending {
+		res.PendingInvitations[i] = wireIncomingCall(p)
+		ringing[string(p.CallID)] = true
+	}
+	if state != nil {
+		cs := wireCallState(*state)
+		res.Call = &cs
+	}
+	if id == nil {
+		// A request without id gets no reply on success (PROTOCOL.md §2);
+		// its waiting invitations then arrive as incomingCall events.
+		ringing = nil
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		c.sendError(id, CodeInternal, "internal error")
+		return
+	}
+	var msg []byte
+	if id != nil {
+		msg, _ = json.Marshal(Envelope{ID: id, Type: TypeResult, Data: data})
+	}
+	c.log.Info().Bool("resumed", resumed).Msg("signed in")
+	sess.finishHandshake(msg, ringing)
+}
+
+// Shutdown drains the server: new connections are refused, every WebSocket
+// gets close 1001, rooms close, and every goroutine is waited for (or ctx
+// ends).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining.Store(true)
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	s.hub.closeAll()
+	for _, c := range conns {
+		c.closeWith(CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		s.mgr.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, c := range conns {
+			c.shutdown()
+		}
+		<-done
+		return fmt.Errorf("signaling shutdown: %w", ctx.Err())
+	}
+}
