@@ -1,0 +1,38 @@
+// Package sfu forwards RTP between the members of a call. It knows nothing
+// of users, invitations or JSON: the room layer decides who subscribes to
+// what, and package sfu moves the packets.
+//
+// A Peer is one member's pair of PeerConnections (PROTOCOL.md §6): the
+// publisher PC, where the client offers and the server answers (Publish), and
+// the subscriber PC, where the server offers (OnSubscriberOffer) and the
+// client answers (SetSubscriberAnswer). Every remote track published becomes
+// an UpTrack; Subscribe attaches a DownTrack of an UpTrack to another Peer's
+// subscriber PC. The server assigns track ids; a subscriber sees msid
+// "<streamID> <trackID>", where the app passes the publisher's user id as
+// streamID.
+//
+// Imports: package media, Pion and zerolog only.
+//
+// Goroutines, each with one owner and a written exit path:
+//
+//   - Peer: one negotiation goroutine for the subscriber PC (the operations
+//     queue: one offer in flight, changes while waiting coalesce into exactly
+//     one more offer). It exits when the Peer is closed.
+//   - UpTrack: one reader goroutine per received remote track, i.e. per
+//     simulcast layer, which fans each packet out to an atomic snapshot of
+//     DownTracks (no lock, no allocation, no goroutine per packet); one RTCP
+//     reader per layer so that the receive-side interceptors run; and one
+//     control goroutine that sends throttled keyframe requests (PLI) and
+//     measures layer bitrates. Readers exit when Pion ends the track (PC
+//     closed or m-line removed); the control goroutine when the last reader
+//     has exited or the Peer is closed. All are owned by the publishing Peer.
+//   - DownTrack: one goroutine reading the RTPSender's RTCP (interceptors
+//     such as the NACK responder only run while someone reads), relaying
+//     PLI/FIR upstream and feeding REMB into layer selection. It exits when
+//     the sender is stopped (Unsubscribe, or the subscriber PC closed). It is
+//     owned by the subscribing Peer.
+//
+// Peer.Close closes both PCs and waits for all of the Peer's goroutines.
+// Callbacks in PeerConfig are called from these goroutines and must not
+// block.
+package sfu

@@ -1,0 +1,212 @@
+package sfu
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/ringsfu/ringsfu/media"
+)
+
+// DownTrack sends one UpTrack to one subscriber. It is the webrtc.TrackLocal
+// of its RTPSender, so it controls the SSRC, payload type, sequence numbers
+// and timestamps the subscriber sees: the stream stays continuous across
+// simulcast layer switches, mutes and pauses.
+type DownTrack struct {
+	up       *UpTrack
+	peer     *Peer // the subscriber; nil in benchmarks
+	streamID string
+	log      zerolog.Logger
+
+	sender *webrtc.RTPSender // set by Subscribe before the DownTrack is shared
+
+	bind atomic.Pointer[binding] // set by Bind, cleared by Unbind
+
+	// Forwarding state. target is the layer slot the subscriber should get
+	// (-1: paused); owner is the slot currently forwarded (-1: none, waiting
+	// for a keyframe). See forward.go for the ownership protocol that lets
+	// several layer readers share the fields below without a lock.
+	target   atomic.Int32
+	owner    atomic.Int32
+	inflight [maxLayers]atomic.Int32
+
+	// Owned by the reader goroutine that holds the stream (forward.go).
+	rw        media.Rewriter
+	hdr       rtp.Header
+	extBuf    [2]rtp.Extension
+	absBuf    [3]byte
+	markNext  bool // set the marker bit on the next audio packet (RFC 3551 §4.1)
+	forwarded atomic.Uint64
+
+	mu       sync.Mutex
+	quality  Quality // guarded by mu
+	bweSlot  int     // guarded by mu: highest slot the bandwidth estimate allows
+	estimate uint64  // guarded by mu: latest REMB, bits per second
+}
+
+// binding is what Bind learned about the subscriber's session.
+type binding struct {
+	ssrc         uint32
+	payloadType  uint8
+	absSendID    uint8
+	audioLevelID uint8
+	writer       webrtc.TrackLocalWriter
+}
+
+var _ webrtc.TrackLocal = (*DownTrack)(nil)
+
+func newDownTrack(up *UpTrack, peer *Peer, streamID string, log zerolog.Logger) *DownTrack {
+	d := &DownTrack{
+		up:       up,
+		peer:     peer,
+		streamID: streamID,
+		log:      log.With().Str("track_id", up.id).Logger(),
+		rw:       media.NewRewriter(up.codec.ClockRate),
+		quality:  QualityHigh,
+		bweSlot:  maxLayers - 1,
+	}
+	d.owner.Store(-1)
+	d.target.Store(-1)
+	return d
+}
+
+// ID returns the track id, the same as the UpTrack's (TrackLocal).
+func (d *DownTrack) ID() string { return d.up.id }
+
+// StreamID returns the msid stream id given to Subscribe (TrackLocal).
+func (d *DownTrack) StreamID() string { return d.streamID }
+
+// RID returns "": the server sends no simulcast (TrackLocal).
+func (d *DownTrack) RID() string { return "" }
+
+// Kind returns the media kind (TrackLocal).
+func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
+
+// UpTrack returns the track this DownTrack forwards.
+func (d *DownTrack) UpTrack() *UpTrack { return d.up }
+
+// Quality returns the quality the subscriber asked for.
+func (d *DownTrack) Quality() Quality {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.quality
+}
+
+// Layer returns the rid currently forwarded, "" for a non-simulcast track,
+// and "off" when nothing is forwarded.
+func (d *DownTrack) Layer() string {
+	s := d.owner.Load()
+	if s < 0 {
+		return string(QualityOff)
+	}
+	return d.up.layers[s].rid
+}
+
+// PacketsForwarded returns how many packets were written to the subscriber.
+func (d *DownTrack) PacketsForwarded() uint64 { return d.forwarded.Load() }
+
+// Bind is called by Pion when the subscriber's answer has been applied: it
+// picks the negotiated codec matching the publisher's and remembers the
+// SSRC, payload type, extension ids and writer of the session
+// (TrackLocal).
+func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codec, ok := matchCodec(d.up.codec, ctx.CodecParameters())
+	if !ok {
+		return webrtc.RTPCodecParameters{}, ErrUnsupportedCodec
+	}
+	b := &binding{
+		ssrc:        uint32(ctx.SSRC()),
+		payloadType: uint8(codec.PayloadType),
+		writer:      ctx.WriteStream(),
+	}
+	for _, e := range ctx.HeaderExtensions() {
+		switch e.URI {
+		case media.ExtAbsSendTime:
+			b.absSendID = uint8(e.ID)
+		case media.ExtAudioLevel:
+			if d.up.audioLevelID != 0 {
+				b.audioLevelID = uint8(e.ID)
+			}
+		}
+	}
+	d.bind.Store(b)
+	d.log.Debug().Uint32("ssrc", b.ssrc).Uint8("pt", b.payloadType).Msg("down track bound")
+	d.requestKeyframe()
+	return codec, nil
+}
+
+// Unbind is called by Pion when the sender stops (TrackLocal).
+func (d *DownTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bind.Store(nil)
+	return nil
+}
+
+// matchCodec finds the negotiated codec that carries the publisher's
+// stream unchanged: same MIME type and, where the format parameters change
+// the bitstream, the same H.264 profile and packetization mode (RFC 6184
+// §8.1) or VP9 profile.
+func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
+	var sameMime *webrtc.RTPCodecParameters
+	for i := range have {
+		c := &have[i]
+		if !strings.EqualFold(c.MimeType, want.MimeType) {
+			continue
+		}
+		if fmtpCompatible(want.MimeType, want.SDPFmtpLine, c.SDPFmtpLine) {
+			return *c, true
+		}
+		if sameMime == nil {
+			sameMime = c
+		}
+	}
+	if sameMime != nil && !strings.EqualFold(want.MimeType, webrtc.MimeTypeH264) {
+		return *sameMime, true
+	}
+	return webrtc.RTPCodecParameters{}, false
+}
+
+// fmtpCompatible compares the format parameters that matter for mime.
+func fmtpCompatible(mime, a, b string) bool {
+	pa, pb := parseFmtp(a), parseFmtp(b)
+	switch {
+	case strings.EqualFold(mime, webrtc.MimeTypeH264):
+		pmA, pmB := pa["packetization-mode"], pb["packetization-mode"]
+		if pmA == "" {
+			pmA = "0"
+		}
+		if pmB == "" {
+			pmB = "0"
+		}
+		plA, plB := pa["profile-level-id"], pb["profile-level-id"]
+		if len(plA) < 4 || len(plB) < 4 {
+			return pmA == pmB && plA == plB
+		}
+		return pmA == pmB && strings.EqualFold(plA[:4], plB[:4])
+	case strings.EqualFold(mime, webrtc.MimeTypeVP9):
+		idA, idB := pa["profile-id"], pb["profile-id"]
+		if idA == "" {
+			idA = "0"
+		}
+		if idB == "" {
+			idB = "0"
+		}
+		return idA == idB
+	default:
+		return true
+	}
+}
+
+func parseFmtp(s string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range strings.Split(s, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if k != "" {
+			m[strings.ToLower(k)] = v
+		}
+	}
+	return m
+}

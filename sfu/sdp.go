@@ -1,0 +1,108 @@
+package sfu
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// offerInfo is what Publish needs from a publisher offer.
+type offerInfo struct {
+	mids   map[string]string   // mid → media kind ("audio", "video", …)
+	layers map[string][]string // mid → simulcast rids, lowest first
+}
+
+// parseOffer extracts mids and simulcast layers from a publisher offer.
+func parseOffer(raw string) (offerInfo, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(raw); err != nil {
+		return offerInfo{}, fmt.Errorf("%w: %w", ErrInvalidSDP, err)
+	}
+	info := offerInfo{mids: map[string]string{}, layers: map[string][]string{}}
+	for _, m := range sd.MediaDescriptions {
+		mid, ok := m.Attribute(sdp.AttrKeyMID)
+		if !ok {
+			continue
+		}
+		info.mids[mid] = m.MediaName.Media
+		if rids := simulcastRIDs(m); len(rids) > 1 {
+			info.layers[mid] = rids
+		}
+	}
+	return info, nil
+}
+
+// simulcastRIDs returns the rids a media section sends, ordered from the
+// lowest layer to the highest and capped at maxLayers.
+//
+// RFC 8853 §5.1: "a=simulcast:send 1;2;3" lists the simulcast streams
+// separated by ';', alternatives separated by ',', a '~' prefix marking a
+// paused stream. Without a=simulcast the a=rid lines (RFC 8851 §4) with
+// direction "send" are used in their order. Known rids are ordered q < h <
+// f; others keep their position after those.
+func simulcastRIDs(m *sdp.MediaDescription) []string {
+	var rids []string
+	if v, ok := m.Attribute("simulcast"); ok {
+		f := strings.Fields(v)
+		for i := 0; i+1 < len(f); i += 2 {
+			if f[i] != "send" {
+				continue
+			}
+			for _, stream := range strings.Split(f[i+1], ";") {
+				alt := strings.Split(stream, ",")[0]
+				alt = strings.TrimPrefix(alt, "~")
+				if alt != "" {
+					rids = append(rids, alt)
+				}
+			}
+		}
+	}
+	if len(rids) == 0 {
+		for _, a := range m.Attributes {
+			if a.Key != "rid" {
+				continue
+			}
+			if f := strings.Fields(a.Value); len(f) >= 2 && f[1] == "send" {
+				rids = append(rids, f[0])
+			}
+		}
+	}
+	order := func(rid string) int {
+		switch rid {
+		case RIDLow:
+			return 0
+		case RIDMedium:
+			return 1
+		case RIDHigh:
+			return 2
+		default:
+			return 3
+		}
+	}
+	sort.SliceStable(rids, func(i, j int) bool { return order(rids[i]) < order(rids[j]) })
+	if len(rids) > maxLayers {
+		rids = rids[:maxLayers]
+	}
+	return rids
+}
+
+// ridRank returns the quality rank of layer slot i of n layers named rids:
+// q, h and f have the ranks 0, 1 and 2; other names rank by position,
+// counted from the top (so that the highest layer is always "high").
+func ridRank(rids []string, i int) int {
+	if len(rids) == 0 {
+		return 2 // a single, non-simulcast layer serves every quality
+	}
+	switch rids[i] {
+	case RIDLow:
+		return 0
+	case RIDMedium:
+		return 1
+	case RIDHigh:
+		return 2
+	default:
+		return maxLayers - len(rids) + i
+	}
+}
