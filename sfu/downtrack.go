@@ -24,7 +24,12 @@ type DownTrack struct {
 
 	sender *webrtc.RTPSender // set by Subscribe before the DownTrack is shared
 
-	bind atomic.Pointer[binding] // set by Bind, cleared by Unbind
+	// pending is set by Bind; bind, which the forwarding path uses, only
+	// once the subscriber PC is connected too (activate): until DTLS has
+	// finished, Pion silently drops what is written, and the keyframe that
+	// starts the stream would be lost. Both are cleared by Unbind.
+	pending atomic.Pointer[binding]
+	bind    atomic.Pointer[binding]
 
 	// Forwarding state. target is the layer slot the subscriber should get
 	// (-1: paused); owner is the slot currently forwarded (-1: none, waiting
@@ -133,16 +138,27 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			}
 		}
 	}
-	d.bind.Store(b)
+	d.pending.Store(b)
 	d.log.Debug().Uint32("ssrc", b.ssrc).Uint8("pt", b.payloadType).Msg("down track bound")
-	d.requestKeyframe()
+	if d.peer == nil || d.peer.subscriberReady() {
+		d.activate()
+	}
 	return codec, nil
 }
 
 // Unbind is called by Pion when the sender stops (TrackLocal).
 func (d *DownTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.pending.Store(nil)
 	d.bind.Store(nil)
 	return nil
+}
+
+// activate starts forwarding once the DownTrack is bound and its PC
+// connected, and asks for the keyframe that starts the stream.
+func (d *DownTrack) activate() {
+	if b := d.pending.Load(); b != nil && d.bind.CompareAndSwap(nil, b) {
+		d.requestKeyframe()
+	}
 }
 
 // matchCodec finds the negotiated codec that carries the publisher's

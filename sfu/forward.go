@@ -115,7 +115,14 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) {
 	if b.audioLevelID != 0 && len(f.audioLevel) == 1 {
 		_ = h.SetExtension(b.audioLevelID, f.audioLevel)
 	}
-	if _, err := b.writer.WriteRTP(h, f.payload); err == nil {
+	n, err := b.writer.WriteRTP(h, f.payload)
+	switch {
+	case err == nil && n > 0:
 		d.forwarded.Add(1)
+	case err == nil:
+		// Pion accepted nothing (its SRTP session is not ready): the
+		// subscriber did not get this packet, so restart at a keyframe.
+		d.owner.Store(-1)
+		d.up.requestKeyframe(f.slot)
 	}
 }

@@ -35,6 +35,10 @@ func TestForwardPayloadIntegrityAndMsid(t *testing.T) {
 
 	pkts := rt.packets()
 	if _, _, key := parseVP8Payload(pkts[0].payload); !key {
+		for _, p := range pkts[:5] {
+			l, f, k := parseVP8Payload(p.payload)
+			t.Logf("seq %d layer %d frame %d key %v ext %v", p.header.SequenceNumber, l, f, k, p.header.GetExtensionIDs())
+		}
 		t.Fatal("first forwarded packet is not a keyframe")
 	}
 	for i, p := range pkts {

@@ -2,12 +2,14 @@ package sfu
 
 import (
 	"encoding/binary"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -46,7 +48,7 @@ func testLogger(t testing.TB) zerolog.Logger {
 type testEnv struct {
 	t      *testing.T
 	server *media.Engine
-	client *media.Engine
+	client *webrtc.API
 	log    zerolog.Logger
 }
 
@@ -57,15 +59,46 @@ func newTestEnv(t *testing.T, clientInterceptors ...interceptor.Factory) *testEn
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := media.New(media.Config{RTCIP: "127.0.0.1", ExtraInterceptors: clientInterceptors})
-	if err != nil {
+	t.Cleanup(func() { _ = server.Close() })
+	return &testEnv{t: t, server: server, client: newClientAPI(t, clientInterceptors...), log: log}
+}
+
+// newClientAPI builds the API of the test clients ("browsers"): ringsfu's
+// codecs and interceptors, header extensions in both directions (a client
+// sends simulcast with mid and rid), and the loopback-only settings of
+// TESTING.md.
+func newClientAPI(t *testing.T, extra ...interceptor.Factory) *webrtc.API {
+	t.Helper()
+	me := &webrtc.MediaEngine{}
+	if err := media.RegisterCodecs(me); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = server.Close()
-		_ = client.Close()
+	for _, uri := range []string{media.ExtMid, media.ExtRID, media.ExtRepairedRID, media.ExtAbsSendTime} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, uri := range []string{media.ExtMid, media.ExtAudioLevel, media.ExtAbsSendTime} {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeAudio); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := &interceptor.Registry{}
+	if err := media.RegisterInterceptors(reg, media.NewLoggerFactory(zerolog.Nop()), extra...); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetInterfaceFilter(func(name string) bool {
+		iface, err := net.InterfaceByName(name)
+		return err == nil && iface.Flags&net.FlagLoopback != 0
 	})
-	return &testEnv{t: t, server: server, client: client, log: log}
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetPrflxAcceptanceMinWait(0)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
 
 // testPeer is a server Peer whose callbacks feed channels.
@@ -120,7 +153,7 @@ type client struct {
 
 func (e *testEnv) newClient() *client {
 	e.t.Helper()
-	pc, err := e.client.API().NewPeerConnection(webrtc.Configuration{})
+	pc, err := e.client.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -358,7 +391,7 @@ func (pt *pubTrack) sendOne(l *pubLayer, mid string) {
 	}
 	l.seq++
 	pkt := &rtp.Packet{
-		Header: rtp.Header{Version: 2, SequenceNumber: l.seq, Timestamp: l.ts, Marker: true},
+		Header:  rtp.Header{Version: 2, SequenceNumber: l.seq, Timestamp: l.ts, Marker: true},
 		Payload: payload,
 	}
 	if l.rid != "" {
@@ -512,4 +545,9 @@ func (e *testEnv) publishVideo(pub *testPeer, interval time.Duration, rids ...st
 	pt.start(interval)
 	u := pub.nextUpTrack(e.t)
 	return c, pt, u
+}
+
+// sendREMB sends a REMB (draft-alvestrand-rmcat-remb) for one SSRC.
+func (s *subClient) sendREMB(ssrc uint32, bps uint64) {
+	_ = s.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(bps), SSRCs: []uint32{ssrc}}})
 }

@@ -71,6 +71,7 @@ type Peer struct {
 	handedOut  [2]atomic.Bool // per Target: an SDP with candidates was handed out
 	lateCands  [2]atomic.Bool // per Target: a candidate was trickled
 	videoDowns atomic.Int32   // video DownTracks, to split the REMB estimate
+	subReady   atomic.Bool    // the subscriber PC has connected (DTLS done)
 
 	mu        sync.Mutex
 	closed    bool                         // guarded by mu
@@ -164,9 +165,30 @@ func (p *Peer) wire(t Target, pc *webrtc.PeerConnection) {
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		log.Debug().Str("state", s.String()).Msg("connection state")
+		if t == TargetSubscriber && s == webrtc.PeerConnectionStateConnected {
+			p.subscriberConnected()
+		}
 		p.cfg.OnConnectionState(t, s)
 	})
 }
+
+// subscriberConnected activates the DownTracks bound before the subscriber
+// PC connected.
+func (p *Peer) subscriberConnected() {
+	p.subReady.Store(true)
+	p.mu.Lock()
+	downs := make([]*DownTrack, 0, len(p.downs))
+	for _, d := range p.downs {
+		downs = append(downs, d)
+	}
+	p.mu.Unlock()
+	for _, d := range downs {
+		d.activate()
+	}
+}
+
+// subscriberReady reports whether the subscriber PC has connected.
+func (p *Peer) subscriberReady() bool { return p.subReady.Load() }
 
 func targetIndex(t Target) int {
 	if t == TargetSubscriber {
