@@ -476,6 +476,15 @@ func (e *testEnv) newSubscriber(p *testPeer, holdAnswers bool) *subClient {
 	return s
 }
 
+// fail reports an error unless the client is shutting down.
+func (s *subClient) fail(format string, args ...any) {
+	select {
+	case <-s.stop:
+	default:
+		s.t.Errorf(format, args...)
+	}
+}
+
 func (s *subClient) answerLoop() {
 	for {
 		var offer string
@@ -493,17 +502,17 @@ func (s *subClient) answerLoop() {
 			}
 		}
 		if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-			s.t.Errorf("subscriber set offer: %v", err)
+			s.fail("subscriber set offer: %v", err)
 			return
 		}
 		answer, err := s.pc.CreateAnswer(nil)
 		if err != nil {
-			s.t.Errorf("subscriber create answer: %v", err)
+			s.fail("subscriber create answer: %v", err)
 			return
 		}
 		done := webrtc.GatheringCompletePromise(s.pc)
 		if err := s.pc.SetLocalDescription(answer); err != nil {
-			s.t.Errorf("subscriber set answer: %v", err)
+			s.fail("subscriber set answer: %v", err)
 			return
 		}
 		select {
@@ -512,7 +521,7 @@ func (s *subClient) answerLoop() {
 			return
 		}
 		if err := s.peer.SetSubscriberAnswer(s.pc.LocalDescription().SDP); err != nil {
-			s.t.Errorf("SetSubscriberAnswer: %v", err)
+			s.fail("SetSubscriberAnswer: %v", err)
 			return
 		}
 		s.answerd.Add(1)
