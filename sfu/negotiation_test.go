@@ -10,7 +10,7 @@ import (
 )
 
 // publishMany publishes n VP8 tracks and one Opus track from one client.
-func (e *testEnv) publishMany(pub *testPeer, n int) []*UpTrack {
+func (e *testEnv) publishMany(pub *testPeer, n int) (*client, []*UpTrack) {
 	e.t.Helper()
 	c := e.newClient()
 	var tracks []*pubTrack
@@ -40,7 +40,7 @@ func (e *testEnv) publishMany(pub *testPeer, n int) []*UpTrack {
 	for range tracks {
 		ups = append(ups, pub.nextUpTrack(e.t))
 	}
-	return ups
+	return c, ups
 }
 
 // TestRenegotiationCoalesces proves that the subscriber PC has one offer in
@@ -50,7 +50,7 @@ func (e *testEnv) publishMany(pub *testPeer, n int) []*UpTrack {
 func TestRenegotiationCoalesces(t *testing.T) {
 	env := newTestEnv(t)
 	alice, bob := env.newPeer("alice"), env.newPeer("bob")
-	ups := env.publishMany(alice, 3)
+	_, ups := env.publishMany(alice, 3)
 	sub := env.newSubscriber(bob, true)
 
 	if _, err := bob.Subscribe(ups[0], "alice"); err != nil {
@@ -117,7 +117,7 @@ func TestRenegotiationCoalesces(t *testing.T) {
 func TestUnsubscribeAndTrackEnd(t *testing.T) {
 	env := newTestEnv(t)
 	alice, bob := env.newPeer("alice"), env.newPeer("bob")
-	ups := env.publishMany(alice, 1)
+	_, ups := env.publishMany(alice, 1)
 	video, audio := ups[0], ups[1]
 	if video.Kind() != "video" {
 		video, audio = audio, video
