@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"os"
 	"sync"
@@ -520,7 +521,9 @@ func (s *subClient) answerLoop() {
 		case <-s.stop:
 			return
 		}
-		if err := s.peer.SetSubscriberAnswer(s.pc.LocalDescription().SDP); err != nil {
+		if err := s.peer.SetSubscriberAnswer(s.pc.LocalDescription().SDP); errors.Is(err, ErrClosed) {
+			return
+		} else if err != nil {
 			s.fail("SetSubscriberAnswer: %v", err)
 			return
 		}

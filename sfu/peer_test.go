@@ -13,8 +13,19 @@ import (
 
 // TestPeerCloseLeavesNoGoroutines proves that closing Peers (and the
 // clients) ends every goroutine they started: the count returns to its
-// baseline after a call with simulcast video and audio flowing both ways.
+// baseline after a call with simulcast video and audio flowing both ways,
+// whether the clients leave first or the server closes the Peers first.
 func TestPeerCloseLeavesNoGoroutines(t *testing.T) {
+	for _, peersFirst := range []bool{false, true} {
+		name := "clients first"
+		if peersFirst {
+			name = "peers first"
+		}
+		t.Run(name, func(t *testing.T) { testNoLeak(t, peersFirst) })
+	}
+}
+
+func testNoLeak(t *testing.T, peersFirst bool) {
 	env := newTestEnv(t)
 	baseline := runtime.NumGoroutine()
 
@@ -38,12 +49,14 @@ func TestPeerCloseLeavesNoGoroutines(t *testing.T) {
 		waitFor(t, waitTimeout, "media to alice", func() bool { return rt.count() > 3 })
 	}
 
-	// Close everything: clients first, like browsers leaving, then Peers
-	// (twice: Close is idempotent).
-	ca.close()
-	subA.close()
-	subB.close()
-	cb.close()
+	closeClients := func() {
+		for _, c := range []*client{ca, cb, subA.client, subB.client} {
+			c.close()
+		}
+	}
+	if !peersFirst {
+		closeClients()
+	}
 	for _, p := range []*testPeer{alice, bob} {
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
@@ -51,6 +64,9 @@ func TestPeerCloseLeavesNoGoroutines(t *testing.T) {
 		if err := p.Close(); err != nil {
 			t.Fatalf("second Close: %v", err)
 		}
+	}
+	if peersFirst {
+		closeClients()
 	}
 	if _, err := bob.Subscribe(upA, "alice"); !errors.Is(err, ErrClosed) && !errors.Is(err, ErrTrackEnded) {
 		t.Fatalf("Subscribe after Close: %v", err)
