@@ -27,6 +27,11 @@ type PeerConfig struct {
 	// GatherTimeout bounds the wait for ICE gathering before an SDP is
 	// handed out. Default 5 s.
 	GatherTimeout time.Duration
+	// PublisherStartBitrate and PublisherMinBitrate (kbps) are written into
+	// the publisher answer's video codecs as x-google-start-bitrate and
+	// x-google-min-bitrate, which make browsers send their top simulcast
+	// layer from the start (TESTING.md). Default 0: not written.
+	PublisherStartBitrate, PublisherMinBitrate int
 
 	// OnSubscriberOffer delivers a server offer for the subscriber PC, to be
 	// sent to the client. One offer is outstanding at a time; the next comes

@@ -56,8 +56,9 @@ func (p *Peer) Publish(offerSDP string, tracks []TrackSpec) (string, error) {
 	if err := p.waitGathering(gathered, TargetPublisher); err != nil {
 		return "", err
 	}
-	p.log.Debug().Str("pc", string(TargetPublisher)).Str("sdp", p.pub.LocalDescription().SDP).Msg("publisher answer")
-	return p.pub.LocalDescription().SDP, nil
+	sdp := withGoogleBitrates(p.pub.LocalDescription().SDP, p.cfg.PublisherStartBitrate, p.cfg.PublisherMinBitrate)
+	p.log.Debug().Str("pc", string(TargetPublisher)).Str("sdp", sdp).Msg("publisher answer")
+	return sdp, nil
 }
 
 // checkTrackSpecs validates the specs against the offer: known sources,

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -10,11 +11,18 @@ import (
 // simulcast track (rids q, h, f) is forwarded one layer at a time, that
 // SetQuality moves the subscriber to another layer starting at a keyframe
 // of that layer, and that the subscriber's sequence numbers stay contiguous
-// and its timestamps increasing across the switches.
+// and its timestamps increasing across the switches. The publisher answer
+// carries the configured x-google bitrates and the client accepts it.
 func TestSimulcastLayerSwitchKeepsSequence(t *testing.T) {
 	env := newTestEnv(t)
-	alice, bob := env.newPeer("alice"), env.newPeer("bob")
-	_, _, up := env.publishVideo(alice, 10*time.Millisecond, "q", "h", "f")
+	alice := env.newPeerWith("alice", func(c *PeerConfig) {
+		c.PublisherStartBitrate, c.PublisherMinBitrate = 1000, 300
+	})
+	bob := env.newPeer("bob")
+	ca, _, up := env.publishVideo(alice, 10*time.Millisecond, "q", "h", "f")
+	if !strings.Contains(ca.pc.RemoteDescription().SDP, "x-google-start-bitrate=1000;x-google-min-bitrate=300") {
+		t.Fatal("publisher answer lacks the x-google bitrates")
+	}
 	if got := up.Layers(); !slices.Equal(got, []string{"q", "h", "f"}) {
 		t.Fatalf("Layers() = %v", got)
 	}

@@ -46,12 +46,11 @@ type UpTrack struct {
 	kfWake chan struct{} // wakes the control goroutine; capacity 1
 	done   chan struct{} // closed when the track has ended
 
-	mu       sync.Mutex
-	downSet  map[*DownTrack]struct{} // guarded by mu
-	readers  int                     // guarded by mu: running layer readers
-	started  bool                    // guarded by mu: codec verified, OnUpTrack called
-	ended    bool                    // guarded by mu
-	endHooks []func()                // guarded by mu
+	mu      sync.Mutex
+	downSet map[*DownTrack]struct{} // guarded by mu
+	readers int                     // guarded by mu: running layer readers
+	started bool                    // guarded by mu: codec verified, OnUpTrack called
+	ended   bool                    // guarded by mu
 }
 
 // upLayer is one simulcast layer (or the only stream) of an UpTrack. Its
