@@ -11,8 +11,20 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// configureNetwork applies the settings every ringsfu PeerConnection shares
-// and the RTCIP rule (see Config.RTCIP).
+// ConfigureNetwork applies to se the ICE and DTLS settings every ringsfu
+// PeerConnection shares (UDP4 only, no mDNS, immediate acceptance of
+// peer-reflexive candidates, AES-GCM first) and the Config.RTCIP rule for
+// rtcIP. New uses it; test clients use it with "127.0.0.1" to stay on
+// loopback as TESTING.md requires. Ports are not touched.
+func ConfigureNetwork(se *webrtc.SettingEngine, rtcIP string) error {
+	ip, kind, err := Config{RTCIP: rtcIP}.validate(interfaceAddrs())
+	if err != nil {
+		return err
+	}
+	return configureNetwork(se, ip, kind)
+}
+
+// configureNetwork is ConfigureNetwork for a validated RTCIP.
 func configureNetwork(se *webrtc.SettingEngine, ip net.IP, kind rtcIPKind) error {
 	// UDP over IPv4 only; no TCP candidates.
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

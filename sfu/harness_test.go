@@ -1,13 +1,11 @@
 package sfu
 
 import (
-	"net"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
@@ -83,16 +81,9 @@ func newClientAPI(t *testing.T, extra ...interceptor.Factory) *webrtc.API {
 		t.Fatal(err)
 	}
 	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetInterfaceFilter(func(name string) bool {
-		iface, err := net.InterfaceByName(name)
-		return err == nil && iface.Flags&net.FlagLoopback != 0
-	})
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetPrflxAcceptanceMinWait(0)
+	if err := media.ConfigureNetwork(&se, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
 
