@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -126,7 +127,7 @@ func (p *Peer) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 // its own kind for the payload type just read, and returns the size of that
 // packet in buf. Pion v4.2.20 may report a wrong codec (even audio/PCMU on
 // a video track) when the first packet is RTX (TESTING.md pitfall 2).
-func readUntilCodecVerified(tr *webrtc.TrackRemote, buf []byte) (int, error) {
+func readUntilCodecVerified(tr remoteTrack, buf []byte) (int, error) {
 	prefix := tr.Kind().String() + "/"
 	for {
 		n, _, err := tr.Read(buf)
@@ -143,6 +144,14 @@ func readUntilCodecVerified(tr *webrtc.TrackRemote, buf []byte) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// remoteTrack is the part of *webrtc.TrackRemote that codec verification
+// uses.
+type remoteTrack interface {
+	Read(b []byte) (int, interceptor.Attributes, error)
+	Codec() webrtc.RTPCodecParameters
+	Kind() webrtc.RTPCodecType
 }
 
 // isAuxiliaryCodec reports codecs that carry no media of their own.
