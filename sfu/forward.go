@@ -4,6 +4,8 @@ import (
 	"runtime"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/ringsfu/ringsfu/media"
 )
 
 // Forwarding to one DownTrack from several layer readers, without a lock.
@@ -107,9 +109,7 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) {
 	h.ExtensionProfile = 0
 	h.Extensions = d.extBuf[:0]
 	if b.absSendID != 0 {
-		d.absBuf[0] = byte(f.absSend >> 16)
-		d.absBuf[1] = byte(f.absSend >> 8)
-		d.absBuf[2] = byte(f.absSend)
+		media.PutAbsSendTime(d.absBuf[:], f.absSend)
 		_ = h.SetExtension(b.absSendID, d.absBuf[:])
 	}
 	if b.audioLevelID != 0 && len(f.audioLevel) == 1 {
