@@ -204,6 +204,20 @@ func (m *Manager) release(u UserID, call CallID) {
 // starts its loop. It fails with ErrConflict when the call id is taken and
 // ErrBusy when the initiator is a member elsewhere.
 func (m *Manager) createRoom(id CallID, c Caller, typ CallType, cfg *ConfigOverride) (*Room, CallID, error) {
+	r, displaced, err := m.registerRoom(id, c, typ, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	u := m.user(c.User)
+	r.log.Info().Str("user_id", string(c.User)).Str("type", string(typ)).Msg("call started")
+	m.cfg.Observer.CallStarted(id, typ, u)
+	m.cfg.Observer.MemberJoined(id, u)
+	go r.loop()
+	return r, displaced, nil
+}
+
+// registerRoom does the locked part of createRoom.
+func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOverride) (*Room, CallID, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -224,7 +238,6 @@ func (m *Manager) createRoom(id CallID, c Caller, typ CallType, cfg *ConfigOverr
 	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)
 	m.rooms[id] = r
 	m.wg.Add(1)
-	go r.loop()
 	return r, displaced, nil
 }
 

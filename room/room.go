@@ -70,7 +70,8 @@ type heldEvent struct {
 	ev Event
 }
 
-// newRoom builds a room whose first member is its initiator.
+// newRoom builds a room whose first member is its initiator. It runs under
+// the Manager's lock and so must not call back into the Manager.
 func newRoom(m *Manager, id CallID, typ CallType, cfg Config, c Caller) *Room {
 	r := &Room{
 		id:          id,
@@ -86,9 +87,6 @@ func newRoom(m *Manager, id CallID, typ CallType, cfg Config, c Caller) *Room {
 	}
 	r.members = append(r.members, newMember(c.User, c.Device, typ))
 	r.everUsers = append(r.everUsers, c.User)
-	r.log.Info().Str("user_id", string(c.User)).Str("type", string(typ)).Msg("call started")
-	m.cfg.Observer.CallStarted(id, typ, m.user(c.User))
-	m.cfg.Observer.MemberJoined(id, m.user(c.User))
 	return r
 }
 
