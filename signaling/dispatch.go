@@ -3,7 +3,6 @@ package signaling
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +19,7 @@ type rawEnvelope struct {
 // parsedEnvelope is a client message with its id and type read.
 type parsedEnvelope struct {
 	id     *string // nil: no readable id
+	idBad  bool    // an id is present but is not a string (nor null)
 	typ    string
 	data   json.RawMessage
 	typeOK bool // type present and a string
@@ -39,8 +39,12 @@ func parseEnvelope(data []byte) (parsedEnvelope, bool) {
 	var p parsedEnvelope
 	if len(raw.ID) > 0 {
 		var id string
-		if json.Unmarshal(raw.ID, &id) == nil && !bytes.Equal(raw.ID, []byte("null")) {
+		switch {
+		case bytes.Equal(raw.ID, []byte("null")): // null is no id
+		case json.Unmarshal(raw.ID, &id) == nil:
 			p.id = &id
+		default:
+			p.idBad = true
 		}
 	}
 	if len(raw.Type) > 0 {
@@ -154,6 +158,10 @@ func (c *conn) handleHello(data []byte) {
 		fail("id too long")
 		return
 	}
+	if env.idBad {
+		fail("id must be a string")
+		return
+	}
 	// A protocol that is present, well-typed and not 1 is the one case
 	// answered with bad_request and 4002.
 	var probe struct {
@@ -205,6 +213,12 @@ func (c *conn) handleMessage(data []byte) {
 		c.sendError(nil, CodeBadRequest, "id longer than 64 characters")
 		return
 	}
+	if env.idBad {
+		// An ill-typed id is an ill-typed field (PROTOCOL.md §1); it is
+		// not silently treated as a request without id.
+		c.sendError(nil, CodeBadRequest, "id must be a string")
+		return
+	}
 	if !env.typeOK {
 		c.sendError(env.id, CodeBadRequest, "missing or ill-typed type")
 		return
@@ -231,6 +245,3 @@ func (c *conn) handleMessage(data []byte) {
 	}
 	c.srv.handle(c, env.id, v)
 }
-
-// errNoMedia is returned for media requests while no media plane is wired.
-var errNoMedia = errors.New("media is not available on this server")
