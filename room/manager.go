@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
+
+	"github.com/ringsfu/ringsfu/sfu"
 )
 
 // ManagerConfig configures a Manager.
@@ -21,6 +24,13 @@ type ManagerConfig struct {
 	// Observer, if set, is told about call lifecycle changes (webhooks,
 	// metrics). Its methods must not block.
 	Observer Observer
+	// MediaAPI, when set, gives every member a pair of PeerConnections
+	// (package sfu) built from it; nil runs signaling only, and media
+	// requests fail with ErrUnavailable.
+	MediaAPI *webrtc.API
+	// PeerConfig is a template for members' sfu.PeerConfig (bitrate hints,
+	// gather timeout); its API, logger and callbacks are set per member.
+	PeerConfig sfu.PeerConfig
 	// Logger is the parent logger. Default: a disabled logger.
 	Logger zerolog.Logger
 }

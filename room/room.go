@@ -15,6 +15,7 @@ type member struct {
 	microphone bool
 	audioRoute string
 	tracks     []Track
+	media      *memberMedia // nil until the member publishes or has something to receive
 }
 
 // invitee is one invited user of a call with the invitation that last rang it.
@@ -106,6 +107,7 @@ func (r *Room) loop() {
 				return
 			}
 		case <-r.mgr.closing:
+			r.closeAllMedia()
 			r.stopTimers()
 			r.ending = "shutdown"
 			r.mgr.unregister(r, r.knownUsers())
@@ -195,6 +197,7 @@ func (r *Room) finishEnding() {
 		return
 	}
 	r.stopTimers()
+	r.closeAllMedia()
 	r.mgr.unregister(r, r.knownUsers())
 	ever := make([]User, len(r.everUsers))
 	for i, u := range r.everUsers {

@@ -189,6 +189,11 @@ func (r *Room) addMember(c Caller) *member {
 	}
 	r.log.Info().Str("user_id", string(c.User)).Msg("member joined")
 	r.mgr.cfg.Observer.MemberJoined(r.id, r.mgr.user(c.User))
+	if r.mgr.cfg.MediaAPI != nil {
+		// If there is something to receive, the first subscriber offer goes
+		// out now, after the reply that makes the device a member.
+		r.post(func() { r.startReceiving(m) })
+	}
 	return m
 }
 

@@ -57,6 +57,7 @@ func (r *Room) dropped(u UserID, d DeviceID) {
 // departs removes member m for reason ("left" or "disconnected") and applies
 // the endings: endCallWhenInitiatorLeave, and the empty call.
 func (r *Room) departs(m *member, reason string) {
+	r.closeMedia(m)
 	r.removeMember(m.user)
 	r.mgr.release(m.user, r.id)
 	if iv := r.inviteeOf(m.user); iv != nil {
@@ -109,6 +110,7 @@ func (r *Room) remove(c Caller, ids []UserID) (any, error) {
 		if r.memberOf(m.user) == nil {
 			continue // listed twice
 		}
+		r.closeMedia(m)
 		r.removeMember(m.user)
 		r.mgr.release(m.user, r.id)
 		if iv := r.inviteeOf(m.user); iv != nil {
@@ -142,6 +144,7 @@ func (r *Room) setDevice(c Caller, ch DeviceChange) (any, error) {
 		m.audioRoute = *ch.AudioRoute
 	}
 	r.broadcastDevice(m)
+	r.applyMute(m)
 	return struct{}{}, nil
 }
 
@@ -192,6 +195,7 @@ func (r *Room) setRemoteDevice(c Caller, target UserID, camera, mic *bool) (any,
 	}
 	if off.Camera != nil || off.Microphone != nil {
 		r.broadcastDevice(m)
+		r.applyMute(m)
 		r.emit(toMember(m), off)
 	}
 	if on.Camera != nil || on.Microphone != nil {
@@ -207,5 +211,6 @@ func (r *Room) stateFor(c Caller) *CallState {
 		return nil
 	}
 	st := r.snapshot()
+	r.resendOffer(m)
 	return &st
 }

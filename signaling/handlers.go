@@ -1,8 +1,9 @@
 package signaling
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -37,8 +38,28 @@ func (s *Server) handle(c *conn, id *string, v validator) {
 			room.DeviceChange{Camera: r.Camera, Microphone: r.Microphone, AudioRoute: r.AudioRoute}, reply)
 	case *SetRemoteDeviceRequest:
 		s.mgr.SetRemoteDevice(caller, room.CallID(r.CallID), room.UserID(r.UserID), r.Camera, r.Microphone, reply)
-	case *OfferRequest, *AnswerRequest, *TrickleRequest, *SubscribeRequest:
-		reply(nil, fmt.Errorf("%w: %w", ErrUnavailable, errNoMedia))
+	case *OfferRequest:
+		specs := make([]room.TrackSpec, len(r.Tracks))
+		for i, t := range r.Tracks {
+			specs[i] = room.TrackSpec{Mid: t.Mid, Source: t.Source}
+		}
+		answer, err := s.mgr.Publish(caller, room.CallID(r.CallID), r.SDP, specs)
+		if err != nil {
+			reply(nil, err)
+			return
+		}
+		reply(SDPResult{SDP: answer}, nil)
+	case *AnswerRequest:
+		reply(nil, s.mgr.Answer(caller, room.CallID(r.CallID), r.SDP))
+	case *TrickleRequest:
+		var cand *webrtc.ICECandidateInit
+		if r.Candidate != nil {
+			cand = &webrtc.ICECandidateInit{Candidate: r.Candidate.Candidate, SDPMid: r.Candidate.SDPMid,
+				SDPMLineIndex: r.Candidate.SDPMLineIndex}
+		}
+		reply(nil, s.mgr.Trickle(caller, room.CallID(r.CallID), r.Target, cand))
+	case *SubscribeRequest:
+		s.mgr.Subscribe(caller, room.CallID(r.CallID), room.TrackID(r.TrackID), r.Quality, reply)
 	default:
 		reply(nil, badRequest("unsupported request"))
 	}

@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/ringsfu/ringsfu/room"
+	"github.com/ringsfu/ringsfu/sfu"
 )
 
 // Config configures a signaling Server. Zero fields take the documented
@@ -54,6 +56,11 @@ type Config struct {
 	Clock room.Clock
 	// Observer is told about call lifecycle changes (webhooks).
 	Observer room.Observer
+	// MediaAPI enables media (PROTOCOL.md §6); nil serves signaling only and
+	// media requests get `unavailable`.
+	MediaAPI *webrtc.API
+	// PeerConfig is the template for every member's sfu.PeerConfig.
+	PeerConfig sfu.PeerConfig
 	// Registerer receives the Prometheus metrics; nil registers none.
 	Registerer prometheus.Registerer
 	// Logger is the parent logger.
@@ -127,11 +134,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
 	mgr, err := room.NewManager(room.ManagerConfig{
-		Notifier: s.hub,
-		Clock:    cfg.Clock,
-		Defaults: cfg.CallDefaults,
-		Observer: cfg.Observer,
-		Logger:   cfg.Logger,
+		Notifier:   s.hub,
+		Clock:      cfg.Clock,
+		Defaults:   cfg.CallDefaults,
+		Observer:   cfg.Observer,
+		MediaAPI:   cfg.MediaAPI,
+		PeerConfig: cfg.PeerConfig,
+		Logger:     cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signaling: %w", err)

@@ -132,6 +132,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		if err := requireLoopback(c.Listen); err != nil {
 			return c, fmt.Errorf("dev mode (no --app-secret): %w", err)
 		}
+		if c.RTCIP == "" {
+			c.RTCIP = "127.0.0.1" // dev mode keeps media on loopback too
+		}
 	}
 	if c.AppID == "" {
 		return c, errors.New("--app-id is required with --app-secret")

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ringsfu/ringsfu/media"
 	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/webclient"
 )
@@ -32,7 +33,19 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng, err := media.New(media.Config{
+		RTCIP:      cfg.RTCIP,
+		UDPPort:    cfg.UDPPort,
+		UDPPortMin: cfg.UDPPortMin,
+		UDPPortMax: cfg.UDPPortMax,
+		Logger:     log.With().Str("component", "media").Logger(),
+	})
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	defer eng.Close()
 	sig, err := signaling.New(signaling.Config{
+		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
 		ICEServers:     iceServers(cfg),
