@@ -167,7 +167,8 @@ func (c *conn) handleHello(data []byte) {
 	var probe struct {
 		Protocol json.RawMessage `json:"protocol"`
 	}
-	if len(env.data) > 0 && json.Unmarshal(env.data, &probe) == nil && len(probe.Protocol) > 0 {
+	if len(env.data) > 0 && json.Unmarshal(env.data, &probe) == nil && len(probe.Protocol) > 0 &&
+		!bytes.Equal(probe.Protocol, []byte("null")) { // null is a missing protocol: 4001
 		var v int
 		if json.Unmarshal(probe.Protocol, &v) == nil && v != ProtocolVersion {
 			c.sendError(env.id, CodeBadRequest, fmt.Sprintf("unsupported protocol %d; supported versions: [%d]", v, ProtocolVersion))
