@@ -2,9 +2,9 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test test-go fuzz vet build run
+.PHONY: test test-go fuzz vet build run test-browser
 
-test: vet test-go fuzz
+test: vet test-go fuzz test-browser
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
@@ -22,3 +22,12 @@ build:
 
 run:
 	$(GO) run ./cmd/ringsfu
+
+# End-to-end tests of the JS SDK in real headless Chromium (Debian's
+# /usr/bin/chromium; see webclient/test). The server binary is built once per
+# run and shared by every test file through RINGSFU_BIN.
+test-browser:
+	@test -d webclient/test/node_modules || (cd webclient/test && npm ci --no-audit --no-fund)
+	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
+	cd webclient/test && RINGSFU_BIN="$$d/ringsfu" node --test --test-concurrency=1 *.test.js
