@@ -84,6 +84,7 @@ type Client struct {
 	closed    bool                               // guarded by mu
 	closeCode int                                // guarded by mu
 	errors    []signaling.Envelope               // guarded by mu: error replies without id
+	hooks     map[string][]*hook                 // guarded by mu: see media_hooks.go
 
 	done chan struct{}
 }
@@ -224,6 +225,9 @@ func (c *Client) route(env signaling.Envelope) {
 		if json.Unmarshal(env.Data, v) == nil {
 			ev.Data = v
 		}
+	}
+	if c.hookLocked(ev) {
+		return
 	}
 	c.events = append(c.events, ev)
 	c.signalLocked()

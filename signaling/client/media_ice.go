@@ -1,0 +1,113 @@
+package client
+
+import (
+	"github.com/pion/webrtc/v4"
+
+	"github.com/ringsfu/ringsfu/signaling"
+)
+
+// maxEarlyCandidates bounds the server candidates buffered per PC before
+// its remote description is set.
+const maxEarlyCandidates = 64
+
+// localCandidate queues one of the session's own candidates (nil: end of
+// candidates) for trickle. Pion reports candidates right after
+// SetLocalDescription, before the SDP has reached the server (TESTING.md,
+// pitfall 1), so they wait until that SDP has been answered.
+func (s *Session) localCandidate(target string, c *signaling.Candidate) {
+	i := targetIndex(target)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if !s.trickleReady[i] {
+		s.localCands[i] = append(s.localCands[i], c)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
+}
+
+// markTrickleReady is called once an SDP of target has been answered: the
+// candidates held back are sent, and later ones go out at once.
+func (s *Session) markTrickleReady(target string) {
+	i := targetIndex(target)
+	s.mu.Lock()
+	if s.trickleReady[i] {
+		s.mu.Unlock()
+		return
+	}
+	s.trickleReady[i] = true
+	held := s.localCands[i]
+	s.localCands[i] = nil
+	s.mu.Unlock()
+	for _, c := range held {
+		s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
+	}
+}
+
+// sendTrickle sends one own candidate.
+func (s *Session) sendTrickle(req *signaling.TrickleRequest) {
+	if err := s.request(signaling.TypeTrickle, req, nil); err != nil {
+		s.log.Debug().Err(err).Str("pc", req.Target).Msg("trickle not sent")
+	}
+}
+
+// handleTrickle applies a server candidate, or buffers it until the remote
+// description of its PC is set. End of candidates needs no action.
+func (s *Session) handleTrickle(req *signaling.TrickleRequest) {
+	if req.Candidate == nil || req.Candidate.Candidate == "" {
+		return
+	}
+	if req.Target != TargetPublisher && req.Target != TargetSubscriber {
+		s.log.Debug().Str("target", req.Target).Msg("trickle for an unknown target")
+		return
+	}
+	init := webrtc.ICECandidateInit{
+		Candidate:     req.Candidate.Candidate,
+		SDPMid:        req.Candidate.SDPMid,
+		SDPMLineIndex: req.Candidate.SDPMLineIndex,
+	}
+	i := targetIndex(req.Target)
+	s.mu.Lock()
+	if !s.remoteSet[i] {
+		if len(s.early[i]) < maxEarlyCandidates {
+			s.early[i] = append(s.early[i], init)
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	if err := s.pcOf(req.Target).AddICECandidate(init); err != nil {
+		s.log.Debug().Err(err).Str("pc", req.Target).Msg("server candidate rejected")
+	}
+}
+
+// remoteApplied is called once target's PC has a remote description: the
+// buffered server candidates are applied.
+func (s *Session) remoteApplied(target string) {
+	i := targetIndex(target)
+	s.mu.Lock()
+	if s.remoteSet[i] {
+		s.mu.Unlock()
+		return
+	}
+	s.remoteSet[i] = true
+	early := s.early[i]
+	s.early[i] = nil
+	s.mu.Unlock()
+	for _, c := range early {
+		if err := s.pcOf(target).AddICECandidate(c); err != nil {
+			s.log.Debug().Err(err).Str("pc", target).Msg("early server candidate rejected")
+		}
+	}
+}
+
+func (s *Session) pcOf(target string) *webrtc.PeerConnection {
+	if target == TargetSubscriber {
+		return s.sub
+	}
+	return s.pub
+}
