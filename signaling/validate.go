@@ -70,13 +70,18 @@ func checkOptionalCallID(s string) error {
 }
 
 // validName reports whether a display name is at most 128 code points of
-// valid UTF-8 with no control characters.
+// valid UTF-8 with no control characters: C0/C1 controls, line and paragraph
+// separators (which break a line like a newline) and the bidi controls
+// (which reorder the text around them) are refused. Other format characters
+// stay allowed: the zero-width joiner and non-joiner are part of ordinary
+// names (emoji sequences such as 👩‍💻, Persian and Indic scripts), and code
+// points newer than Go's Unicode tables are not refused for being unknown.
 func validName(s string) bool {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxNameRunes {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Bidi_Control) {
 			return false
 		}
 	}
