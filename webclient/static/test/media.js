@@ -21,6 +21,8 @@ const T = {
   error: null,
   callID: null,
   hello: null,
+  /** The CallState of the join/accept result (null after invite). */
+  callState: null,
   /** Server and SDK events: {name, data}. */
   events: [],
   /** Received tracks: {userID, trackID, kind, mid, trackId, frames, removed}. */
@@ -161,7 +163,7 @@ async function main() {
 
   setState('entering call');
   if (mode === 'join') {
-    await client.join({ callID, type: 'video' });
+    T.callState = await client.join({ callID, type: 'video' });
   } else if (mode === 'invite') {
     const r = await client.invite({ invitees: [{ id: peer, name: peer }], type: 'video', callID: callID || undefined });
     callID = r.callID;
@@ -169,7 +171,7 @@ async function main() {
     const pending = T.hello.pendingInvitations.find((i) => !callID || i.callID === callID);
     const inv = pending || await client.waitFor('incomingCall', { filter: (i) => !callID || i.callID === callID, timeoutMs: 30000 });
     callID = inv.callID;
-    await client.accept({ callID });
+    T.callState = await client.accept({ callID });
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

@@ -1,0 +1,146 @@
+// Browser test 2 (media): two Chromium pages in one call publish the fake
+// camera and microphone through the real SFU and decode each other's media.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startServer } from './helpers/server.js';
+import { launchChromium } from './helpers/browser.js';
+import { openParticipant } from './helpers/pages.js';
+import { artifactsDir, waitFor, sleep } from './helpers/util.js';
+
+let server;
+let chrome;
+
+before(async () => {
+  server = await startServer({ name: 'media' });
+  chrome = await launchChromium({ name: 'media' });
+  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
+});
+
+after(async () => {
+  await chrome?.close();
+  await server?.stop();
+});
+
+const mediaURL = (params) => `${server.origin}/test/media.html?${new URLSearchParams(params)}`;
+
+/** Waits until the page published, failing fast with the page's own error. */
+async function waitPublished(p) {
+  await waitFor(async () => {
+    const s = await p.eval(() => ({ state: window.__test.state, error: window.__test.error }));
+    if (s.error) throw Object.assign(new Error(`${p.name}: ${s.error.code ?? ''} ${s.error.message}`), { fatal: true, code: s.error.code });
+    return s.state === 'published';
+  }, { timeoutMs: 20000, what: `${p.name} to publish` }).catch((err) => {
+    throw err.fatal ? err : err;
+  });
+}
+
+/** Waits until `p` renders `from`'s video (≥ `frames` frames) and has its audio track. */
+function waitReceiving(p, from, frames = 10) {
+  return waitFor(() => p.eval(({ from, frames }) => {
+    const ts = window.__test.tracks.filter((t) => t.userID === from && !t.removed);
+    return ts.some((t) => t.kind === 'video' && t.frames >= frames) && ts.some((t) => t.kind === 'audio');
+  }, { from, frames }), { timeoutMs: 20000, what: `${p.name} to receive ${from}'s video and audio` });
+}
+
+/**
+ * Asserts real media flow into `p` from `from` over two getStats samples
+ * ≥ 1 s apart, and loopback candidate pairs. Returns the samples.
+ */
+async function assertMediaFlows(p, from) {
+  const s1 = await p.eval(() => window.__test.stats());
+  await sleep(1200);
+  const s2 = await p.eval(() => window.__test.stats());
+  assert.ok(s2.at - s1.at >= 1000);
+  const pick = (s, kind) => s.inbound.find((i) => i.userID === from && i.kind === kind);
+  const v1 = pick(s1, 'video');
+  const v2 = pick(s2, 'video');
+  const a1 = pick(s1, 'audio');
+  const a2 = pick(s2, 'audio');
+  assert.ok(v1 && v2, `${p.name}: inbound video from ${from} in stats: ${JSON.stringify(s2.inbound)}`);
+  assert.ok(a1 && a2, `${p.name}: inbound audio from ${from} in stats: ${JSON.stringify(s2.inbound)}`);
+  assert.ok(v2.framesDecoded > v1.framesDecoded, `${p.name}: framesDecoded rising (${v1.framesDecoded} → ${v2.framesDecoded})`);
+  assert.ok(v2.videoWidth > 0, `${p.name}: <video> videoWidth ${v2.videoWidth}`);
+  assert.ok(a2.packetsReceived > a1.packetsReceived, `${p.name}: audio packetsReceived rising (${a1.packetsReceived} → ${a2.packetsReceived})`);
+  for (const which of ['subscriberPair', 'publisherPair']) {
+    const pair = s2[which];
+    assert.ok(pair, `${p.name}: ${which} selected`);
+    assert.equal(pair.remote.address, '127.0.0.1', `${p.name}: ${which} remote ${JSON.stringify(pair.remote)}`);
+    // Chromium may hide its own address (null); when it shows one, it must be loopback.
+    if (pair.local.address) assert.equal(pair.local.address, '127.0.0.1', `${p.name}: ${which} local ${JSON.stringify(pair.local)}`);
+  }
+  return { s1, s2, video: [v1, v2], audio: [a1, a2] };
+}
+
+test('two pages in one call publish fake camera+mic and decode each other (join by id)', async (t) => {
+  const callID = `media-join-${Date.now()}`;
+  const alice = await openParticipant(chrome.browser, mediaURL({ user: 'alice', name: 'Alice', call: callID }), 'media-alice');
+  t.after(() => alice.close());
+  await waitPublished(alice);
+  const bob = await openParticipant(chrome.browser, mediaURL({ user: 'bob', name: 'Bob', call: callID }), 'media-bob');
+  t.after(() => bob.close());
+  await waitPublished(bob);
+
+  await Promise.all([waitReceiving(alice, 'bob'), waitReceiving(bob, 'alice')]);
+  for (const [p, from] of [[alice, 'bob'], [bob, 'alice']]) {
+    const r = await assertMediaFlows(p, from);
+    t.diagnostic(`${p.name} ← ${from}: framesDecoded ${r.video[0].framesDecoded}→${r.video[1].framesDecoded}, ` +
+      `${r.video[1].videoWidth}x${r.video[1].videoHeight}, audio packets ${r.audio[0].packetsReceived}→${r.audio[1].packetsReceived}, ` +
+      `pair ${JSON.stringify(r.s2.subscriberPair.local)} ↔ ${JSON.stringify(r.s2.subscriberPair.remote)}`);
+  }
+  // Own tracks never come back, and every received track is mapped to its user by msid.
+  for (const [p, self] of [[alice, 'alice'], [bob, 'bob']]) {
+    const tracks = await p.eval(() => window.__test.tracks);
+    assert.ok(tracks.every((tr) => tr.userID !== self), `${p.name} received its own track: ${JSON.stringify(tracks)}`);
+    assert.ok(tracks.every((tr) => tr.userID && tr.trackID), `${p.name}: msid mapping ${JSON.stringify(tracks)}`);
+    const errors = (await p.eval(() => window.__test.events)).filter((e) => e.name === 'error' || e.name === 'mediaError');
+    assert.deepEqual(errors, [], `${p.name}: no SDK errors`);
+  }
+  for (const p of [alice, bob]) {
+    await p.page.screenshot({ path: path.join(artifactsDir(), `${p.name}.png`) });
+  }
+});
+
+test('invite → accept, then media both ways; unpublishing the camera removes it on the other side', async (t) => {
+  const t0 = Date.now();
+  const phase = (what) => t.diagnostic(`${what} at +${Date.now() - t0} ms`);
+  const callID = `media-invite-${Date.now()}`;
+  const carol = await openParticipant(chrome.browser, mediaURL({ user: 'carol', name: 'Carol', call: callID, mode: 'invite', peer: 'dave' }), 'media-carol');
+  t.after(() => carol.close());
+  const dave = await openParticipant(chrome.browser, mediaURL({ user: 'dave', name: 'Dave', call: callID, mode: 'accept' }), 'media-dave');
+  t.after(() => dave.close());
+  await Promise.all([waitPublished(carol), waitPublished(dave)]);
+  phase('both published');
+  await Promise.all([waitReceiving(carol, 'dave'), waitReceiving(dave, 'carol')]);
+  phase('both receiving');
+  await assertMediaFlows(dave, 'carol');
+  await assertMediaFlows(carol, 'dave');
+  phase('media asserted');
+
+  // Dave knows carol's camera and microphone, from his CallState or from a
+  // later `tracks` event (PROTOCOL.md §8.12), and the received tracks carry
+  // the announced trackIDs in their msid.
+  const known = await waitFor(() => dave.eval(() => {
+    const T = window.__test;
+    const ev = T.events.filter((e) => e.name === 'tracks' && e.data.userID === 'carol').pop();
+    const fromState = T.callState?.members.find((m) => m.user.id === 'carol')?.tracks || [];
+    const list = ev ? ev.data.tracks : fromState;
+    return list.length >= 2 && list;
+  }), { what: 'carol\'s track list on dave\'s side' });
+  assert.deepEqual(known.map((x) => x.source).sort(), ['camera', 'microphone']);
+  const received = await dave.eval(() => window.__test.tracks.filter((t) => t.userID === 'carol').map((t) => t.trackID));
+  for (const tr of known) assert.ok(received.includes(tr.trackID), `dave receives ${tr.trackID} (${tr.source}); got ${received}`);
+
+  await carol.eval(() => window.__test.media.unpublish('camera'));
+  phase('carol unpublished her camera');
+  await waitFor(() => dave.eval(() => window.__test.tracks.some((t) => t.userID === 'carol' && t.kind === 'video' && t.removed)),
+    { what: 'dave to see carol\'s camera removed' });
+  phase('dave saw trackRemoved');
+  const audioLeft = await dave.eval(() => window.__test.tracks.filter((t) => t.userID === 'carol' && t.kind === 'audio' && !t.removed).length);
+  assert.equal(audioLeft, 1, 'carol\'s microphone still received');
+  const after = await waitFor(() => dave.eval(() => {
+    const ev = window.__test.events.filter((e) => e.name === 'tracks' && e.data.userID === 'carol').pop();
+    return ev && ev.data.tracks.every((x) => x.source !== 'camera') && ev.data.tracks;
+  }), { what: 'a tracks event without carol\'s camera' });
+  assert.deepEqual(after.map((x) => x.source), ['microphone']);
+});
