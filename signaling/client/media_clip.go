@@ -62,8 +62,11 @@ func LoadIVF(path string) (*Clip, error) {
 		if err != nil {
 			return nil, fmt.Errorf("client: ivf %s: %w", path, err)
 		}
-		if n := len(clip.Frames); n > 0 && fh.Timestamp > last {
-			clip.Frames[n-1].Duration = time.Duration(fh.Timestamp-last) * tick
+		// ivfreader scales the pts by denominator/numerator; undo it to
+		// get the pts step, in units of tick.
+		if n := len(clip.Frames); n > 0 && fh.Timestamp > last && hdr.TimebaseNumerator > 0 {
+			steps := (fh.Timestamp - last) * uint64(hdr.TimebaseNumerator) / uint64(hdr.TimebaseDenominator)
+			clip.Frames[n-1].Duration = time.Duration(max(steps, 1)) * tick
 		}
 		last = fh.Timestamp
 		clip.Frames = append(clip.Frames, Frame{Data: frame, Duration: tick, Keyframe: len(frame) > 0 && frame[0]&0x01 == 0})
