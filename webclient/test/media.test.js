@@ -99,6 +99,19 @@ test('two pages in one call publish fake camera+mic and decode each other (join 
   for (const p of [alice, bob]) {
     await p.page.screenshot({ path: path.join(artifactsDir(), `${p.name}.png`) });
   }
+
+  // A signaling drop mid-call: the SDK resumes the session, media keeps
+  // flowing both ways, and bob never sees alice leave.
+  const before = await alice.eval(() => window.__test.client.sessionId);
+  await alice.eval(() => window.__test.client._ws.close(4000, 'test: simulated drop'));
+  const back = await waitFor(() => alice.eval(() => window.__test.events.find((e) => e.name === 'reconnected')?.data),
+    { what: 'alice reconnected' });
+  assert.equal(back.resumed, true);
+  assert.equal(back.sessionId, before);
+  await assertMediaFlows(bob, 'alice');
+  await assertMediaFlows(alice, 'bob');
+  const bobEvents = await bob.eval(() => window.__test.events.map((e) => e.name));
+  assert.ok(!bobEvents.includes('userLeft'), 'bob saw no userLeft');
 });
 
 test('invite → accept, then media both ways; unpublishing the camera removes it on the other side', async (t) => {
@@ -143,4 +156,53 @@ test('invite → accept, then media both ways; unpublishing the camera removes i
     return ev && ev.data.tracks.every((x) => x.source !== 'camera') && ev.data.tracks;
   }), { what: 'a tracks event without carol\'s camera' });
   assert.deepEqual(after.map((x) => x.source), ['microphone']);
+});
+
+test('simulcast publish: subscribe low gives the quarter-size layer, off pauses it, high brings it back', async (t) => {
+  const callID = `media-simulcast-${Date.now()}`;
+  const eve = await openParticipant(chrome.browser, mediaURL({ user: 'eve', name: 'Eve', call: callID, simulcast: '1' }), 'media-eve');
+  t.after(() => eve.close());
+  await waitPublished(eve);
+  const frank = await openParticipant(chrome.browser, mediaURL({ user: 'frank', name: 'Frank', call: callID }), 'media-frank');
+  t.after(() => frank.close());
+  await waitPublished(frank);
+  await waitReceiving(frank, 'eve');
+  await assertMediaFlows(frank, 'eve');
+
+  const sent = (await eve.eval(() => window.__test.stats())).outbound.filter((o) => o.kind === 'video');
+  t.diagnostic(`eve sends ${sent.map((o) => `${o.rid}:${o.frameWidth}px/${o.framesEncoded}f`).join(', ')}`);
+  assert.ok(sent.filter((o) => o.framesEncoded > 0).length >= 2, 'at least two simulcast layers are encoded');
+  const announced = await frank.eval(() => {
+    const T = window.__test;
+    const ev = T.events.filter((e) => e.name === 'tracks' && e.data.userID === 'eve').pop();
+    const list = ev ? ev.data.tracks : T.callState.members.find((m) => m.user.id === 'eve').tracks;
+    return list.find((x) => x.kind === 'video');
+  });
+  assert.deepEqual(announced.simulcast, ['q', 'h', 'f']);
+  const trackID = announced.trackID;
+
+  const inboundVideo = () => frank.eval(async () => (await window.__test.stats()).inbound.find((i) => i.userID === 'eve' && i.kind === 'video'));
+  const subscribe = (quality) => frank.eval(({ callID, trackID, quality }) => window.__test.client.subscribe({ callID, trackID, quality }), { callID, trackID, quality });
+
+  await subscribe('low');
+  const low = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth === 160 && v.videoWidth === 160 && v; },
+    { what: 'frank decoding the 160 px layer' });
+  t.diagnostic(`low: ${low.frameWidth}x${low.frameHeight}`);
+
+  await subscribe('off');
+  await sleep(1000); // the contract allows up to 1 s
+  const off1 = await inboundVideo();
+  await sleep(1200);
+  const off2 = await inboundVideo();
+  assert.equal(off2.framesDecoded, off1.framesDecoded, 'no frames decoded while off');
+
+  await subscribe('high');
+  const high = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth > 160 && v.framesDecoded > off2.framesDecoded && v; },
+    { timeoutMs: 20000, what: 'frank decoding a layer above 160 px again' });
+  t.diagnostic(`high: ${high.frameWidth}x${high.frameHeight}`);
+
+  const err = await frank.eval(async ({ callID }) => {
+    try { await window.__test.client.subscribe({ callID, trackID: 'TR_nope', quality: 'low' }); return null; } catch (e) { return e.code; }
+  }, { callID });
+  assert.equal(err, 'not_found');
 });

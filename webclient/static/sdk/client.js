@@ -132,6 +132,7 @@ export class RingsfuClient extends Emitter {
       const result = await this._open(resume || undefined);
       this.state = 'open';
       this._adoptHello(result);
+      this._flushQueued();
       this.emit('connected', result);
       return result;
     } catch (err) {
@@ -554,6 +555,13 @@ export class RingsfuClient extends Emitter {
     if (this.callID === callID) this.callID = null;
   }
 
+  /** Sends the requests that waited for the session. */
+  _flushQueued() {
+    const queued = this._queued;
+    this._queued = [];
+    for (const entry of queued) this._sendRequest(entry);
+  }
+
   _failAll(code, message) {
     for (const entry of this._pending.values()) {
       clearTimeout(entry.timer);
@@ -605,9 +613,7 @@ export class RingsfuClient extends Emitter {
           this.callID = result.call?.callID || null;
         }
         this.emit('reconnected', { ...result, previousSessionId: previous });
-        const queued = this._queued;
-        this._queued = [];
-        for (const entry of queued) this._sendRequest(entry);
+        this._flushQueued();
         return;
       } catch (err) {
         if (this.state !== 'reconnecting') return;
