@@ -114,7 +114,7 @@ test('two pages in one call publish fake camera+mic and decode each other (join 
   assert.ok(!bobEvents.includes('userLeft'), 'bob saw no userLeft');
 });
 
-test('invite → accept, then media both ways; unpublishing the camera removes it on the other side', async (t) => {
+test('invite → accept, then media both ways; replaceTrack changes what arrives; unpublishing the camera removes it on the other side', async (t) => {
   const t0 = Date.now();
   const phase = (what) => t.diagnostic(`${what} at +${Date.now() - t0} ms`);
   const callID = `media-invite-${Date.now()}`;
@@ -143,6 +143,22 @@ test('invite → accept, then media both ways; unpublishing the camera removes i
   assert.deepEqual(known.map((x) => x.source).sort(), ['camera', 'microphone']);
   const received = await dave.eval(() => window.__test.tracks.filter((t) => t.userID === 'carol').map((t) => t.trackID));
   for (const tr of known) assert.ok(received.includes(tr.trackID), `dave receives ${tr.trackID} (${tr.source}); got ${received}`);
+
+  // replaceTrack: carol swaps her camera for a 320×180 canvas without
+  // renegotiation; dave decodes the new size.
+  await carol.eval(async () => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 180 });
+    const g = canvas.getContext('2d');
+    let n = 0;
+    setInterval(() => { g.fillStyle = `hsl(${(n += 7) % 360} 80% 50%)`; g.fillRect(0, 0, 320, 180); }, 50);
+    window.__test.canvasTrack = canvas.captureStream(20).getVideoTracks()[0];
+    await window.__test.media.replaceTrack('camera', window.__test.canvasTrack);
+  });
+  const replaced = await waitFor(() => dave.eval(async () => {
+    const v = (await window.__test.stats()).inbound.find((i) => i.userID === 'carol' && i.kind === 'video');
+    return v && v.frameWidth === 320 && v.frameHeight === 180 && v;
+  }), { what: 'dave decoding carol\'s 320x180 replacement track' });
+  phase(`dave decodes the replaced track at ${replaced.frameWidth}x${replaced.frameHeight}`);
 
   await carol.eval(() => window.__test.media.unpublish('camera'));
   phase('carol unpublished her camera');

@@ -57,7 +57,8 @@ export const SERVER_EVENTS = Object.freeze([
  *   SDK is trying to resume; `reconnected` (HelloResult; check `resumed`);
  * - `disconnected` `{code, reason, final}` when the connection is gone for
  *   good (closed by the app, refused, taken over (4009), or resume failed);
- * - `track`, `trackRemoved`, `mediaState` re-emitted from the media session.
+ * - `track`, `trackRemoved`, `mediaState` re-emitted from the media session,
+ *   and its `error` as `mediaError`.
  */
 export class RingsfuClient extends Emitter {
   /**
@@ -364,6 +365,7 @@ export class RingsfuClient extends Emitter {
     m.on('track', (e) => this.emit('track', e));
     m.on('trackRemoved', (e) => this.emit('trackRemoved', e));
     m.on('mediaState', (e) => this.emit('mediaState', e));
+    m.on('error', (e) => this.emit('mediaError', e));
     m.on('closed', () => {
       if (this._media.get(callID) === m) this._media.delete(callID);
     });
@@ -600,7 +602,12 @@ export class RingsfuClient extends Emitter {
         const result = await this._open(this.sessionId);
         if (this.state !== 'reconnecting') {
           // Closed by the app meanwhile.
-          try { this._ws?.close(1000); } catch { /* ignore */ }
+          const late = this._ws;
+          this._ws = null;
+          if (late) {
+            detach(late);
+            try { late.close(1000, 'client closed'); } catch { /* ignore */ }
+          }
           return;
         }
         const previous = this.sessionId;

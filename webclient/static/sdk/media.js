@@ -133,7 +133,16 @@ export class MediaSession extends Emitter {
       this._published.set(transceiver, { track, source, stream: msid });
       added.push(transceiver);
     }
-    await this._negotiatePublisher();
+    try {
+      await this._negotiatePublisher();
+    } catch (err) {
+      // Not published after all: forget the tracks so a retry starts clean.
+      for (const t of added) {
+        this._published.delete(t);
+        try { this.publisher.removeTrack(t.sender); } catch { /* closed */ }
+      }
+      throw err;
+    }
     return added.map((t) => ({ mid: t.mid, source: this._published.get(t)?.source, track: t.sender.track }));
   }
 
