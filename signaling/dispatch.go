@@ -29,7 +29,9 @@ type parsedEnvelope struct {
 // message that is not an object.
 func parseEnvelope(data []byte) (parsedEnvelope, bool) {
 	var raw rawEnvelope
-	trimmed := bytes.TrimSpace(data)
+	// Only JSON whitespace may surround the object (RFC 8259 §2);
+	// bytes.TrimSpace would also accept \v, \f, U+0085 and U+00A0.
+	trimmed := bytes.Trim(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return parsedEnvelope{}, false
 	}
