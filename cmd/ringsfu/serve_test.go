@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringsfu/ringsfu/signaling"
+	"github.com/ringsfu/ringsfu/signaling/client"
+)
+
+// startServe runs serve in-process with args and returns its address and a
+// stop function that waits for serve to return.
+func startServe(t *testing.T, args ...string) (string, context.CancelFunc, <-chan error) {
+	t.Helper()
+	cfg, err := parseServeFlags(append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, args...), func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		err := serve(ctx, cfg, io.Discard, pw, func() {})
+		pw.Close()
+		done <- err
+		close(finished)
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["message"] == "listening" {
+				select {
+				case addr <- line["addr"].(string):
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		t.Cleanup(func() { cancel(); <-finished })
+		return a, cancel, done
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil, nil
+}
+
+func TestServeShutdownClosesEveryWebSocketWith1001(t *testing.T) {
+	addr, stop, done := startServe(t)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "ok" {
+		t.Fatalf("healthz: %d %q", resp.StatusCode, body)
+	}
+	// Dev mode: mint through the dev endpoint, as the web client does.
+	resp, err = http.Get("http://" + addr + "/dev/token?user=alice&name=Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	bobTok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws://" + addr + "/v1/signal"
+	alice, err := client.Dial(ctx, client.Config{URL: url, Token: tok.Token, DeviceID: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := client.Dial(ctx, client.Config{URL: url, Token: bobTok, DeviceID: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := client.Connect(ctx, client.Config{URL: url}) // never signs in
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop() // as the first SIGTERM would
+	for name, c := range map[string]*client.Client{"alice": alice, "bob": bob, "idle": idle} {
+		select {
+		case <-c.Done():
+			if c.CloseCode() != 1001 {
+				t.Errorf("%s: close code %d, want 1001", name, c.CloseCode())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s not closed", name)
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not return")
+	}
+}
+
+func TestDevModeRefusesNonLoopback(t *testing.T) {
+	_, err := parseServeFlags([]string{"--listen", "0.0.0.0:8080"}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "non-loopback") {
+		t.Fatalf("want refusal, got %v", err)
+	}
+	cfg, err := parseServeFlags(nil, func(k string) string {
+		return map[string]string{"RINGSFU_APP_SECRET": "s", "RINGSFU_APP_ID": "prod", "RINGSFU_LISTEN": "0.0.0.0:9000", "RINGSFU_STUN": "stun:a,stun:b"}[k]
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dev || cfg.AppID != "prod" || cfg.Listen != "0.0.0.0:9000" || len(cfg.STUN) != 2 {
+		t.Fatalf("env config: %+v", cfg)
+	}
+}
+
+func TestTokenCommandMintsAVerifiableToken(t *testing.T) {
+	var out strings.Builder
+	err := tokenCommand([]string{"--user", "alice", "--name", "Alice", "--call", "c1"}, func(string) string { return "" }, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := signaling.NewTokenVerifier(devAppID, devSecret).Verify(strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.UserID != "alice" || id.Name != "Alice" || id.Call != "c1" {
+		t.Fatalf("identity: %+v", id)
+	}
+	if err := tokenCommand(nil, func(string) string { return "" }, &out, io.Discard); err == nil {
+		t.Fatal("missing --user must fail")
+	}
+}
