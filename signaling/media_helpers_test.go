@@ -153,7 +153,13 @@ func (m *member) addPlayers(ps ...*client.Player) {
 // receives.
 func startMedia(t *testing.T, api *webrtc.API, id string, c *client.Client, call string) *member {
 	t.Helper()
-	s, err := c.StartMedia(ctx(t), call, client.MediaConfig{API: api})
+	return startMediaWith(t, id, c, call, client.MediaConfig{API: api})
+}
+
+// startMediaWith is startMedia with a custom configuration.
+func startMediaWith(t *testing.T, id string, c *client.Client, call string, cfg client.MediaConfig) *member {
+	t.Helper()
+	s, err := c.StartMedia(ctx(t), call, cfg)
 	if err != nil {
 		t.Fatalf("%s: StartMedia: %v", id, err)
 	}

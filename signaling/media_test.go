@@ -37,7 +37,8 @@ func joinCall(t *testing.T, h *harness, api *webrtc.API, call string, users ...s
 // TestMediaTwoMembers: invite → accept; each member publishes VP8 + Opus
 // and receives the other's two tracks, with the fixtures' bytes, the msid
 // stream id naming the publisher, and track ids, kinds and sources as the
-// `tracks` events and the CallState announce them.
+// `tracks` events and the CallState announce them. bob trickles his
+// candidates (SDPs sent before gathering), alice puts them in her SDPs.
 func TestMediaTwoMembers(t *testing.T) {
 	h := newMediaHarness(t)
 	api := clientAPI(t)
@@ -65,7 +66,7 @@ func TestMediaTwoMembers(t *testing.T) {
 		t.Fatalf("CallState audio track %q, tracks event said %q", a.TrackID, aliceA)
 	}
 
-	bob := startMedia(t, api, "bob", bobC, res.CallID)
+	bob := startMediaWith(t, "bob", bobC, res.CallID, client.MediaConfig{API: api, Trickle: true})
 	bobV, bobA := publishedAV(t, bob)
 	got := waitTracks(t, aliceC, "bob", avTracks)
 	if v, _ := byKind(got, "video"); v.TrackID != bobV {
@@ -104,6 +105,9 @@ func TestMediaTwoMembers(t *testing.T) {
 		if c.rx.track(c.ownV) != nil {
 			t.Fatalf("%s receives its own track", c.rx.id)
 		}
+	}
+	if bob.s.CandidatesTrickled() == 0 || alice.s.CandidatesTrickled() != 0 {
+		t.Fatalf("trickled candidates: bob %d (want > 0), alice %d (want 0)", bob.s.CandidatesTrickled(), alice.s.CandidatesTrickled())
 	}
 	// bob learned alice's tracks from the CallState only (§8 rule 12).
 	for _, e := range bobC.Pending() {

@@ -118,6 +118,7 @@ type Session struct {
 	onTrack       func(RemoteTrack)            // guarded by mu
 	pendingTracks []RemoteTrack                // guarded by mu: received before OnTrack was set
 	offers        int                          // guarded by mu: subscriber offers answered
+	trickled      int                          // guarded by mu: own candidates the server accepted
 }
 
 // work is one item for the worker: a server event or an own candidate.
@@ -209,6 +210,14 @@ func (s *Session) SubscriberOffers() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.offers
+}
+
+// CandidatesTrickled returns how many of its own ICE candidates the
+// session sent with `trickle` and the server accepted (0 without Trickle).
+func (s *Session) CandidatesTrickled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trickled
 }
 
 // Close closes both PeerConnections and waits for the session's

@@ -52,6 +52,12 @@ func (s *Session) markTrickleReady(target string) {
 func (s *Session) sendTrickle(req *signaling.TrickleRequest) {
 	if err := s.request(signaling.TypeTrickle, req, nil); err != nil {
 		s.log.Debug().Err(err).Str("pc", req.Target).Msg("trickle not sent")
+		return
+	}
+	if req.Candidate != nil {
+		s.mu.Lock()
+		s.trickled++
+		s.mu.Unlock()
 	}
 }
 

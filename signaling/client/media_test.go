@@ -318,6 +318,9 @@ func TestMediaSessionThroughSFU(t *testing.T) {
 		sizes := keyframeSizes(aliceRx.get(bobV))
 		return sizes[len(sizes)-1] == [2]int{80, 60}
 	})
+	if bs.CandidatesTrickled() == 0 || as.CandidatesTrickled() != 0 {
+		t.Fatalf("trickled: bob %d, alice %d", bs.CandidatesTrickled(), as.CandidatesTrickled())
+	}
 	if as.SubscriberOffers() == 0 || bs.SubscriberOffers() == 0 {
 		t.Fatalf("offers answered: alice %d, bob %d", as.SubscriberOffers(), bs.SubscriberOffers())
 	}
