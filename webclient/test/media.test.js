@@ -15,12 +15,12 @@ before(async () => {
   server = await startServer({ name: 'media' });
   chrome = await launchChromium({ name: 'media' });
   console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-});
+}, { timeout: 60_000 });
 
 after(async () => {
   await chrome?.close();
   await server?.stop();
-});
+}, { timeout: 30_000 });
 
 const mediaURL = (params) => `${server.origin}/test/media.html?${new URLSearchParams(params)}`;
 
@@ -72,7 +72,7 @@ async function assertMediaFlows(p, from) {
   return { s1, s2, video: [v1, v2], audio: [a1, a2] };
 }
 
-test('two pages in one call publish fake camera+mic and decode each other (join by id)', async (t) => {
+test('two pages in one call publish fake camera+mic and decode each other (join by id)', { timeout: 120_000 }, async (t) => {
   const callID = `media-join-${Date.now()}`;
   const alice = await openParticipant(chrome.browser, mediaURL({ user: 'alice', name: 'Alice', call: callID }), 'media-alice');
   t.after(() => alice.close());
@@ -114,7 +114,7 @@ test('two pages in one call publish fake camera+mic and decode each other (join 
   assert.ok(!bobEvents.includes('userLeft'), 'bob saw no userLeft');
 });
 
-test('invite → accept, then media both ways; replaceTrack changes what arrives; unpublishing the camera removes it on the other side', async (t) => {
+test('invite → accept, then media both ways; replaceTrack changes what arrives; unpublishing the camera removes it on the other side', { timeout: 120_000 }, async (t) => {
   const t0 = Date.now();
   const phase = (what) => t.diagnostic(`${what} at +${Date.now() - t0} ms`);
   const callID = `media-invite-${Date.now()}`;
@@ -174,7 +174,7 @@ test('invite → accept, then media both ways; replaceTrack changes what arrives
   assert.deepEqual(after.map((x) => x.source), ['microphone']);
 });
 
-test('simulcast publish: subscribe low gives the quarter-size layer, off pauses it, high brings it back', async (t) => {
+test('simulcast publish: subscribe low gives the quarter-size layer, off pauses it, high brings it back', { timeout: 120_000 }, async (t) => {
   const callID = `media-simulcast-${Date.now()}`;
   const eve = await openParticipant(chrome.browser, mediaURL({ user: 'eve', name: 'Eve', call: callID, simulcast: '1' }), 'media-eve');
   t.after(() => eve.close());

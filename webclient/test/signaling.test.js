@@ -14,17 +14,17 @@ before(async () => {
   server = await startServer({ name: 'signaling' });
   chrome = await launchChromium({ name: 'signaling' });
   console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-});
+}, { timeout: 60_000 });
 
 after(async () => {
   await chrome?.close();
   await server?.stop();
-});
+}, { timeout: 30_000 });
 
 const events = (p) => p.eval(() => window.__test.events);
 const findEvent = (list, name, pred = () => true) => list.find((e) => e.name === name && pred(e.data));
 
-test('alice invites bob, bob gets incomingCall and accepts; both see the contract events', async (t) => {
+test('alice invites bob, bob gets incomingCall and accepts; both see the contract events', { timeout: 120_000 }, async (t) => {
   const alice = await openParticipant(chrome.browser, `${server.origin}/test/sdk.html`, 'sig-alice');
   const bob = await openParticipant(chrome.browser, `${server.origin}/test/sdk.html`, 'sig-bob');
   t.after(() => Promise.all([alice.close(), bob.close()]));
@@ -113,7 +113,7 @@ test('alice invites bob, bob gets incomingCall and accepts; both see the contrac
   await alice.eval((callID) => window.__test.call('leave', { callID }), callID);
 });
 
-test('a dropped WebSocket resumes the same session; the other member sees no userLeft', async (t) => {
+test('a dropped WebSocket resumes the same session; the other member sees no userLeft', { timeout: 120_000 }, async (t) => {
   const carol = await openParticipant(chrome.browser, `${server.origin}/test/sdk.html`, 'sig-carol');
   const dave = await openParticipant(chrome.browser, `${server.origin}/test/sdk.html`, 'sig-dave');
   t.after(() => Promise.all([carol.close(), dave.close()]));

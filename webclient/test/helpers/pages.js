@@ -24,7 +24,9 @@ export async function openParticipant(browser, url, name) {
     page,
     /** Evaluates in the page; `arg` is passed through. */
     eval: (fn, arg) => page.evaluate(fn, arg),
+    /** Takes a last screenshot (artifacts/<name>-last.png, for post-mortems), then closes the context. */
     async close() {
+      await page.screenshot({ path: path.join(artifactsDir(), `${name}-last.png`), timeout: 5000 }).catch(() => {});
       await context.close().catch(() => {});
       log.end();
     },
