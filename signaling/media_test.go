@@ -1,5 +1,3 @@
-//go:build mediawired
-
 package signaling_test
 
 import (
