@@ -30,7 +30,7 @@ type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
 	log  zerolog.Logger
-	send chan outItem
+	send *sendQueue
 	quit chan struct{}
 
 	closeOnce sync.Once
@@ -49,7 +49,7 @@ func newConn(srv *Server, ws *websocket.Conn) *conn {
 		srv:      srv,
 		ws:       ws,
 		log:      srv.log,
-		send:     make(chan outItem, srv.cfg.SendQueue),
+		send:     newSendQueue(srv.cfg.SendQueue),
 		quit:     make(chan struct{}),
 		refusals: refusalWindow{window: srv.cfg.RefusalWindow, limit: srv.cfg.RefusalLimit},
 	}
@@ -66,15 +66,13 @@ func (c *conn) enqueue(msg []byte) bool {
 		return false
 	default:
 	}
-	select {
-	case c.send <- outItem{data: msg}:
+	if c.send.push(outItem{data: msg}) {
 		return true
-	default:
-		c.log.Warn().Msg("slow consumer: send queue full, dropping connection")
-		c.srv.metrics.slowConsumers.Inc()
-		c.shutdown()
-		return false
 	}
+	c.log.Warn().Msg("slow consumer: send queue full, dropping connection")
+	c.srv.metrics.slowConsumers.Inc()
+	c.shutdown()
+	return false
 }
 
 // closeWith queues a close frame with code after what is already queued;
@@ -83,11 +81,7 @@ func (c *conn) closeWith(code int, text string) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
-	select {
-	case c.send <- outItem{closeCode: code, closeText: text}:
-	default:
-		c.shutdown()
-	}
+	c.send.push(outItem{closeCode: code, closeText: text})
 }
 
 // shutdown closes the socket at once; both pumps then exit. Idempotent.
@@ -104,19 +98,24 @@ func (c *conn) writePump() {
 	defer c.srv.wg.Done()
 	ping := time.NewTicker(c.srv.cfg.PingInterval)
 	defer ping.Stop()
+	var batch []outItem
 	for {
 		select {
-		case it := <-c.send:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if it.closeCode != 0 {
-				_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(it.closeCode, it.closeText))
-				c.lingerThenClose()
-				return
+		case <-c.send.wake:
+			batch = c.send.take(batch)
+			for _, it := range batch {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				if it.closeCode != 0 {
+					_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(it.closeCode, it.closeText))
+					c.lingerThenClose()
+					return
+				}
+				if err := c.ws.WriteMessage(websocket.TextMessage, it.data); err != nil {
+					c.shutdown()
+					return
+				}
 			}
-			if err := c.ws.WriteMessage(websocket.TextMessage, it.data); err != nil {
-				c.shutdown()
-				return
-			}
+			clear(batch)
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				c.shutdown()

@@ -128,8 +128,11 @@ func New(cfg Config) (*Server, error) {
 		conns:    make(map[*conn]struct{}),
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		// Write buffers are taken from a pool only while a message is
+		// being written, so idle connections hold none.
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
