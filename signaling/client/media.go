@@ -63,6 +63,13 @@ type MediaConfig struct {
 	// Logger receives the session's logs (and Pion's, when the default
 	// API is built). The zero value discards.
 	Logger zerolog.Logger
+	// OnConnectionState, if set, reports state changes of the publisher
+	// and subscriber PeerConnections (target TargetPublisher or
+	// TargetSubscriber). When the server ends the member's media (leave,
+	// removal, call end) its side closes: the tracks end at once and the
+	// PeerConnections turn disconnected, then failed, as ICE consent
+	// expires. It is called from Pion's goroutines and must not block.
+	OnConnectionState func(target string, state webrtc.PeerConnectionState)
 }
 
 // RemoteTrack is a track received on the subscriber PeerConnection.
@@ -221,7 +228,8 @@ func (s *Session) CandidatesTrickled() int {
 }
 
 // Close closes both PeerConnections and waits for the session's
-// goroutines. It does not leave the call. Events of the call that arrive
+// goroutines and for the OnTrack handlers to return (their reads fail once
+// the PeerConnections are closed). It does not leave the call. Events of the call that arrive
 // afterwards go to the Client's queue again. Close is idempotent.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
@@ -253,6 +261,9 @@ func (s *Session) wire(target string, pc *webrtc.PeerConnection) {
 	log := s.log.With().Str("pc", target).Logger()
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		log.Debug().Str("state", st.String()).Msg("connection state")
+		if s.cfg.OnConnectionState != nil {
+			s.cfg.OnConnectionState(target, st)
+		}
 	})
 	if !s.cfg.Trickle {
 		return

@@ -67,6 +67,8 @@ func (s *Session) handleTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	f := s.onTrack
 	if f == nil {
 		s.pendingTracks = append(s.pendingTracks, rt)
+	} else {
+		s.wg.Add(1) // the handler, run on Pion's goroutine below
 	}
 	s.mu.Unlock()
 	go func() {
@@ -74,14 +76,16 @@ func (s *Session) handleTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 		drainRTCP(rcv.Read)
 	}()
 	if f != nil {
+		defer s.wg.Done()
 		f(rt)
 	}
 }
 
 // OnTrack sets the handler of received tracks (replacing any earlier one).
 // Tracks received before it was set are handed to it at once, each from a
-// goroutine of its own. The handler may block reading the track: a Read
-// fails once the server removes the track or the session closes.
+// goroutine of its own. The handler may block reading the track, and
+// should return once a Read fails: when the server removes the track or
+// ends the member's media, or the session closes (Close waits for it).
 func (s *Session) OnTrack(f func(userID, trackID string, t *webrtc.TrackRemote, r *webrtc.RTPReceiver)) {
 	s.OnRemoteTrack(func(rt RemoteTrack) { f(rt.UserID, rt.TrackID, rt.Track, rt.Receiver) })
 }
