@@ -136,11 +136,15 @@ func New(cfg Config) (*Server, error) {
 		CheckOrigin:     s.checkOrigin,
 	}
 	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
+	obs := Observers{newCallMetrics(cfg.Registerer)}
+	if cfg.Observer != nil {
+		obs = append(obs, cfg.Observer)
+	}
 	mgr, err := room.NewManager(room.ManagerConfig{
 		Notifier:   s.hub,
 		Clock:      cfg.Clock,
 		Defaults:   cfg.CallDefaults,
-		Observer:   cfg.Observer,
+		Observer:   obs,
 		MediaAPI:   cfg.MediaAPI,
 		PeerConfig: cfg.PeerConfig,
 		Logger:     cfg.Logger,

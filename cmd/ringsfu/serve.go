@@ -44,7 +44,10 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		return fmt.Errorf("media: %w", err)
 	}
 	defer eng.Close()
+	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
+		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
+		Observer:       hooks,
 		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
@@ -108,6 +111,9 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	}()
 	if err := sig.Shutdown(sctx); err != nil {
 		log.Warn().Err(err).Msg("signaling shutdown incomplete")
+	}
+	if err := hooks.Close(sctx); err != nil {
+		log.Warn().Err(err).Msg("webhooks not all delivered")
 	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn().Err(err).Msg("http shutdown incomplete")
