@@ -70,9 +70,12 @@ func (m *Manager) Answer(c Caller, id CallID, sdp string) error {
 	if err != nil {
 		return err
 	}
+	// Only the offer being answered is cleared: the next one may already
+	// be pending (made from changes that arrived meanwhile).
+	answered := mm.pendingOffer.Load()
 	err = mm.peer.SetSubscriberAnswer(sdp)
 	if err == nil {
-		mm.pendingOffer.Store(nil)
+		mm.pendingOffer.CompareAndSwap(answered, nil)
 	}
 	return mediaErr(err)
 }
