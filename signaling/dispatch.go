@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -29,6 +30,11 @@ type parsedEnvelope struct {
 // message that is not an object.
 func parseEnvelope(data []byte) (parsedEnvelope, bool) {
 	var raw rawEnvelope
+	// JSON text is UTF-8 (RFC 8259 §8.1); decoding would silently turn
+	// invalid bytes into U+FFFD, changing ids and customData.
+	if !utf8.Valid(data) {
+		return parsedEnvelope{}, false
+	}
 	// Only JSON whitespace may surround the object (RFC 8259 §2);
 	// bytes.TrimSpace would also accept \v, \f, U+0085 and U+00A0.
 	trimmed := bytes.Trim(data, " \t\r\n")
@@ -54,6 +60,12 @@ func parseEnvelope(data []byte) (parsedEnvelope, bool) {
 	}
 	p.data = raw.Data
 	return p, true
+}
+
+// idTooLong reports whether an envelope id is over 64 characters, counted
+// in code points as the contract counts "chars" (PROTOCOL.md §2, §8 rule 4).
+func idTooLong(id *string) bool {
+	return id != nil && len(*id) > maxEnvelopeIDLen && utf8.RuneCountInString(*id) > maxEnvelopeIDLen
 }
 
 // decodeRequest decodes and validates the data of a request of a known
@@ -141,7 +153,7 @@ func (c *conn) handleHello(data []byte) {
 	env, ok := parseEnvelope(data)
 	fail := func(msg string) {
 		id := env.id
-		if id != nil && len(*id) > maxEnvelopeIDLen {
+		if idTooLong(id) {
 			id = nil
 		}
 		c.sendError(id, CodeUnauthorized, msg)
@@ -156,7 +168,7 @@ func (c *conn) handleHello(data []byte) {
 		return
 	}
 	c.srv.metrics.messagesIn.WithLabelValues(TypeHello).Inc()
-	if env.id != nil && len(*env.id) > maxEnvelopeIDLen {
+	if idTooLong(env.id) {
 		fail("id too long")
 		return
 	}
@@ -198,7 +210,7 @@ func (c *conn) handleMessage(data []byte) {
 	now := time.Now()
 	if !c.bucket.allow(now) {
 		id := env.id
-		if id != nil && len(*id) > maxEnvelopeIDLen {
+		if idTooLong(id) {
 			id = nil
 		}
 		c.sendError(id, CodeRateLimited, "rate limit exceeded")
@@ -212,7 +224,7 @@ func (c *conn) handleMessage(data []byte) {
 		c.sendError(nil, CodeBadRequest, "malformed JSON message")
 		return
 	}
-	if env.id != nil && len(*env.id) > maxEnvelopeIDLen {
+	if idTooLong(env.id) {
 		c.sendError(nil, CodeBadRequest, "id longer than 64 characters")
 		return
 	}

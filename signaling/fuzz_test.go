@@ -7,14 +7,18 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // jsonSpace reports whether b is JSON whitespace (RFC 8259 §2).
 func jsonSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
-// isJSONObject reports whether data is one well-formed JSON object, with
-// nothing but JSON whitespace around it.
+// isJSONObject reports whether data is one well-formed JSON object in
+// UTF-8, with nothing but JSON whitespace around it.
 func isJSONObject(data []byte) bool {
+	if !utf8.Valid(data) {
+		return false
+	}
 	i := 0
 	for i < len(data) && jsonSpace(data[i]) {
 		i++
@@ -72,6 +76,9 @@ func FuzzDecodeMessage(f *testing.F) {
 			}
 			if env.id != nil && env.idBad {
 				t.Fatal("id both read and bad")
+			}
+			if env.id != nil && !bytes.Contains(data, []byte(`"`)) {
+				t.Fatal("id read from a message without strings")
 			}
 			if env.typeOK {
 				checkDecode(t, env.typ, env.data, kinds)

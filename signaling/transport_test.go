@@ -330,7 +330,10 @@ func req(id, typ string, data any) map[string]any {
 func TestTransportMalformedJSONAfterHello(t *testing.T) {
 	h := newHarness(t)
 	rc := h.signedIn("alice")
-	for _, bad := range []string{`{`, `not json`, `[]`, `"str"`, `{"id":"x","type":"ping"`, ``, `null`, `42`} {
+	for _, bad := range []string{`{`, `not json`, `[]`, `"str"`, `{"id":"x","type":"ping"`, ``, `null`, `42`,
+		"\v{\"type\":\"ping\"}", "{\"type\":\"ping\"}\u00a0", // not JSON whitespace
+		"{\"id\":\"\xff\",\"type\":\"ping\"}", // not UTF-8
+	} {
 		rc.send(bad)
 		rc.expectError(signaling.CodeBadRequest, "")
 	}
@@ -465,6 +468,14 @@ func TestTransportEnvelopeID(t *testing.T) {
 	if m := rc.nextMap(); m["type"] != "pong" || m["id"] != ok64 {
 		t.Fatalf("want pong with the 64-char id, got %v", m)
 	}
+	// Characters are code points: 64 × "é" (128 bytes) is a valid id,
+	// 65 are too many.
+	rc.sendJSON(req(strings.Repeat("é", 64), "ping", nil))
+	if m := rc.nextMap(); m["type"] != "pong" || m["id"] != strings.Repeat("é", 64) {
+		t.Fatalf("want pong with the 64-character id, got %v", m)
+	}
+	rc.sendJSON(req(strings.Repeat("é", 65), "ping", nil))
+	rc.expectError(signaling.CodeBadRequest, "")
 	// An id that is not a string is an ill-typed field: bad_request,
 	// without id since none could be read, and the request is not run.
 	rc.send(`{"id":5,"type":"ping"}`)
