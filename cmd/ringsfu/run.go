@@ -26,11 +26,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, cfg, stdout, stderr, stop)
 	case "token":
 		return tokenCommand(args, os.Getenv, stdout, stderr)
+	case "load":
+		return loadCommand(args, os.Getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (try: serve, token, help)", cmd)
+		return fmt.Errorf("unknown command %q (try: serve, token, load, help)", cmd)
 	}
 }
 
@@ -39,6 +41,7 @@ const usage = `ringsfu — call invitations and an SFU in one binary.
 Usage:
   ringsfu [serve] [flags]     run the server (no flags: dev mode on 127.0.0.1:8080)
   ringsfu token [flags]       print a signed JWT for a user
+  ringsfu load [flags]        drive a running server (loopback only) and print figures
   ringsfu help
 
 Every serve flag can also be set as an environment variable RINGSFU_<NAME>,
