@@ -37,6 +37,7 @@ type Config struct {
 	LogLevel       string
 	ShutdownGrace  time.Duration
 	Webhooks       []string
+	Pprof          bool
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -100,6 +101,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-timeout", 10*time.Second, "how long shutdown waits for connections")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
