@@ -267,8 +267,16 @@ func (m *Manager) unregister(r *Room, users []UserID) {
 	}
 }
 
-// displace rejects u's waiting invitation in call as busy, asynchronously:
-// the index already moved u elsewhere.
+// displaceNow rejects u's waiting invitation in call as busy and waits for
+// it. It must not be called from a room loop.
+func (m *Manager) displaceNow(u UserID, dev DeviceID, call CallID) {
+	if r := m.room(call); r != nil {
+		_ = r.run(nil, nil, func() (any, error) { r.displaced(u, dev); return nil, nil })
+	}
+}
+
+// displace rejects u's waiting invitation in call as busy, asynchronously
+// (for callers on a room loop): the index already moved u elsewhere.
 func (m *Manager) displace(u UserID, dev DeviceID, call CallID) {
 	r := m.room(call)
 	if r == nil {

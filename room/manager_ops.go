@@ -85,7 +85,10 @@ func (m *Manager) invite(c Caller, req InviteRequest, reply Reply) error {
 		return err
 	}
 	if displaced != "" {
-		m.displace(c.User, c.Device, displaced)
+		// The sender's own waiting invitation is rejected as busy first,
+		// so that what that causes (its call may end, freeing its members)
+		// is settled before the new call rings anyone.
+		m.displaceNow(c.User, c.Device, displaced)
 	}
 	return nr.run(&c, reply, func() (any, error) { return nr.invite(c, req, true) })
 }

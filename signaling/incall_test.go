@@ -198,3 +198,16 @@ func TestSetDeviceAndRemoteDevice(t *testing.T) {
 	}
 	noEvent(t, alice, signaling.TypeDeviceState)
 }
+
+func TestMediaRequestsWithoutMediaAreUnavailable(t *testing.T) {
+	h := newHarness(t) // no MediaAPI
+	call, alice, _ := startCall(t, h, nil, "bob")
+	err := alice.Request(ctx(t), signaling.TypeOffer, signaling.OfferRequest{CallID: call, Target: "publisher", SDP: "v=0"}, nil)
+	wantCode(t, err, "unavailable")
+	err = alice.Request(ctx(t), signaling.TypeSubscribe, signaling.SubscribeRequest{CallID: call, TrackID: "TR_x", Quality: "low"}, nil)
+	wantCode(t, err, "not_found")
+	// A non-member asking for media is not_found, not unavailable.
+	carol := h.dial("carol")
+	err = carol.Request(ctx(t), signaling.TypeOffer, signaling.OfferRequest{CallID: call, Target: "publisher", SDP: "v=0"}, nil)
+	wantCode(t, err, "not_found")
+}

@@ -138,11 +138,20 @@ func TestGlareOtherShapeFollowsBusyRule(t *testing.T) {
 	h.dial("carol")
 	res := invite(t, bob, "video", "alice")
 	waitEvent[signaling.IncomingCall](t, alice, signaling.TypeIncomingCall)
-	// alice invites bob and carol: not the glare shape. Creating the call
-	// rejects her waiting invitation as busy, and bob (in his own call) is busy.
+	// alice invites bob and carol: not the glare shape. Creating her call
+	// first rejects her waiting invitation as busy (edge rule 7), which
+	// ends bob's call (nobody answered it); bob is then free and rings.
 	r := invite(t, alice, "video", "bob", "carol")
-	if r.Merged || r.CallID == res.CallID || r.Invitees[0].State != "busy" || r.Invitees[1].State != "waiting" {
+	if r.Merged || r.CallID == res.CallID || r.Invitees[0].State != "waiting" || r.Invitees[1].State != "waiting" {
 		t.Fatalf("non-glare: %+v", r)
 	}
 	waitEvent[signaling.OutgoingCallAnswer](t, bob, signaling.TypeOutgoingCallRejectedCauseBusy)
+	e := waitEvent[signaling.CallEnded](t, bob, signaling.TypeCallEnded)
+	if e.CallID != res.CallID || e.Reason != "noAnswer" {
+		t.Fatalf("bob's call: %+v", e)
+	}
+	ic := waitEvent[signaling.IncomingCall](t, bob, signaling.TypeIncomingCall)
+	if ic.CallID != r.CallID {
+		t.Fatalf("bob rung for alice's call: %+v", ic)
+	}
 }

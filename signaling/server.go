@@ -259,10 +259,15 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		cs := wireCallState(*state)
 		res.Call = &cs
 	}
+	var rings [][]byte
 	if id == nil {
-		// A request without id gets no reply on success (PROTOCOL.md §2);
-		// its waiting invitations then arrive as incomingCall events.
-		ringing = nil
+		// A request without id gets no reply on success (PROTOCOL.md §2),
+		// so its waiting invitations arrive as incomingCall events.
+		for _, p := range res.PendingInvitations {
+			if b, err := encodeEvent(TypeIncomingCall, p); err == nil {
+				rings = append(rings, b)
+			}
+		}
 	}
 	data, err := json.Marshal(res)
 	if err != nil {
@@ -274,7 +279,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		msg, _ = json.Marshal(Envelope{ID: id, Type: TypeResult, Data: data})
 	}
 	c.log.Info().Bool("resumed", resumed).Msg("signed in")
-	sess.finishHandshake(msg, ringing)
+	sess.finishHandshake(msg, rings, ringing)
 }
 
 // Shutdown drains the server: new connections are refused, every WebSocket

@@ -52,9 +52,10 @@ func (s *session) deliver(msg []byte, ringCall string) bool {
 	return s.conn.enqueue(msg)
 }
 
-// finishHandshake sends the hello reply, then every buffered event except
-// incomingCall events for calls listed in pending, and ends buffering.
-func (s *session) finishHandshake(reply []byte, pending map[string]bool) {
+// finishHandshake sends the hello reply (if any) and the extra messages,
+// then every buffered event except incomingCall events for calls listed in
+// pending, and ends buffering.
+func (s *session) finishHandshake(reply []byte, extra [][]byte, pending map[string]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.conn
@@ -65,6 +66,9 @@ func (s *session) finishHandshake(reply []byte, pending map[string]bool) {
 	}
 	if reply != nil {
 		c.enqueue(reply)
+	}
+	for _, m := range extra {
+		c.enqueue(m)
 	}
 	for _, b := range buf {
 		if b.ringCall != "" && pending[b.ringCall] {
