@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startServer } from './helpers/server.js';
 import { launchChromium } from './helpers/browser.js';
 import { openParticipant } from './helpers/pages.js';
-import { memberBinary, startMember, fixture } from './helpers/gomember.js';
+import { memberBinary, removeMemberBinary, startMember, fixture } from './helpers/gomember.js';
 import { artifactsDir, waitFor, sleep } from './helpers/util.js';
 
 // The dev-mode secret of `ringsfu` with no --app-secret (cmd/ringsfu); carol
@@ -30,6 +30,7 @@ before(async () => {
 after(async () => {
   await chrome?.close();
   await server?.stop();
+  removeMemberBinary();
 }, { timeout: 30_000 });
 
 const mediaURL = (params) => `${server.origin}/test/media.html?${new URLSearchParams(params)}`;

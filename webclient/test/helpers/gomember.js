@@ -1,7 +1,7 @@
 // Runs the Go example member (signaling/client/example/member) as a
 // separate process and reads its one-JSON-line-a-second reports.
 import { spawn, execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,12 @@ export function memberBinary() {
   built = path.join(dir, 'member');
   execFileSync(process.env.GO || 'go', ['build', '-o', built, './signaling/client/example/member'], { cwd: repoRoot, stdio: 'inherit' });
   return built;
+}
+
+/** Removes the binary memberBinary built (not $RINGSFU_MEMBER_BIN). */
+export function removeMemberBinary() {
+  if (built) rmSync(path.dirname(built), { recursive: true, force: true });
+  built = null;
 }
 
 /** A fixture of signaling/testdata/media. */

@@ -125,16 +125,30 @@ func main() {
 }
 
 // run is the member's whole life; it returns nil for a normal end.
-func run(o options, log zerolog.Logger) error {
-	// SIGINT or SIGTERM ends the member cleanly (a second one kills it:
-	// stop() restores the default handling once the first has arrived).
+func run(o options, log zerolog.Logger) (err error) {
+	// SIGINT or SIGTERM ends the member cleanly; a second one kills it
+	// (stop restores the default handling once the first has arrived).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
+
+	// Whatever happens, the last line on stdout is the final report. It is
+	// printed after the deferred closes below: the counts are final.
+	rec := newRecorder(o.user, o.call)
+	var reason string // why the member ended; "" while setting up
+	defer func() {
+		if err != nil && reason == "" && ctx.Err() != nil {
+			log.Info().Err(err).Msg("interrupted while setting up")
+			reason, err = "signal", nil
+		} else if err != nil && reason == "" {
+			reason = "error"
+		}
+		rec.print(true, reason)
+	}()
 
 	// The clips are loaded first: a bad file is reported before anyone
 	// sees the member join.
 	var videoClip, audioClip *client.Clip
-	var err error
 	if o.video != "" {
 		if videoClip, err = client.LoadIVF(o.video); err != nil {
 			return err
@@ -161,6 +175,7 @@ func run(o options, log zerolog.Logger) error {
 	}
 	defer c.Close()
 	me := c.Hello().User
+	rec.setUser(me.ID)
 	log = log.With().Str("user", me.ID).Logger()
 	log.Info().Str("session", c.SessionID()).Msg("signed in")
 
@@ -189,9 +204,8 @@ func run(o options, log zerolog.Logger) error {
 	}
 	defer sess.Close()
 
-	// 4. Receive: every track gets a recorder that reads it until it ends.
-	// Set the handler before publishing, so no early track waits.
-	rec := newRecorder(me.ID, o.call)
+	// 4. Receive: the recorder reads every track until it ends. Set the
+	// handler before publishing, so no early track waits.
 	sess.OnRemoteTrack(func(rt client.RemoteTrack) {
 		log.Info().Str("from", rt.UserID).Str("track", rt.TrackID).Str("kind", rt.Track.Kind().String()).
 			Str("codec", rt.Track.Codec().MimeType).Msg("receiving")
@@ -224,7 +238,6 @@ func run(o options, log zerolog.Logger) error {
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var reason string
 	var failure error
 	for reason == "" {
 		select {
@@ -241,7 +254,6 @@ func run(o options, log zerolog.Logger) error {
 			failure = fmt.Errorf("connection lost (close code %d)", c.CloseCode())
 		}
 	}
-	stop()
 	log.Info().Str("reason", reason).Msg("leaving")
 
 	// 7. Hang up: stop sending, leave (unless the server already ended
@@ -260,7 +272,6 @@ func run(o options, log zerolog.Logger) error {
 	if err := sess.Close(); err != nil {
 		log.Debug().Err(err).Msg("close media")
 	}
-	rec.print(true, reason)
 	return failure
 }
 

@@ -25,10 +25,11 @@ import (
 type Report struct {
 	User string `json:"user"`
 	Call string `json:"call"`
-	// Elapsed is the time since the member started media, in seconds.
+	// Elapsed is the time since the member started, in seconds.
 	Elapsed float64 `json:"elapsed"`
-	// Final marks the last line; Reason says why the member ended:
-	// signal, duration, callEnded, removed or "connection lost".
+	// Final marks the last line, always printed; Reason says why the
+	// member ended: signal, duration, callEnded, removed, "connection
+	// lost" or error (the log on stderr says which).
 	Final  bool         `json:"final,omitempty"`
 	Reason string       `json:"reason,omitempty"`
 	Sent   []SentStats  `json:"sent"`
@@ -65,11 +66,12 @@ type TrackStats struct {
 
 // recorder keeps the counters and prints the reports.
 type recorder struct {
-	user, call string
-	start      time.Time
-	out        *json.Encoder
+	call  string
+	start time.Time
+	out   *json.Encoder
 
 	mu     sync.Mutex
+	user   string        // guarded by mu
 	sent   []*sentTrack  // guarded by mu
 	tracks []*TrackStats // guarded by mu: in arrival order
 }
@@ -84,6 +86,14 @@ type sentTrack struct {
 
 func newRecorder(user, call string) *recorder {
 	return &recorder{user: user, call: call, start: time.Now(), out: json.NewEncoder(os.Stdout)}
+}
+
+// setUser sets the user id of the reports (the hello's, which a --token
+// decides).
+func (r *recorder) setUser(id string) {
+	r.mu.Lock()
+	r.user = id
+	r.mu.Unlock()
 }
 
 // sending registers a published track.
@@ -131,10 +141,11 @@ func (r *recorder) read(rt client.RemoteTrack) {
 
 // print writes one Report line.
 func (r *recorder) print(final bool, reason string) {
-	rep := Report{User: r.user, Call: r.call, Final: final, Reason: reason,
+	rep := Report{Call: r.call, Final: final, Reason: reason,
 		Elapsed: float64(time.Since(r.start).Milliseconds()) / 1000,
 		Sent:    []SentStats{}, Tracks: []TrackStats{}}
 	r.mu.Lock()
+	rep.User = r.user
 	for _, s := range r.sent {
 		rep.Sent = append(rep.Sent, SentStats{Source: s.source, Frames: s.player.FramesSent(),
 			Keyframes: s.player.KeyframesSent(), KeyframeRequests: s.keyframeRequests.Load()})
