@@ -187,7 +187,8 @@ func run(o options, log zerolog.Logger) (err error) {
 	log.Info().Str("call", state.CallID).Int("members", len(state.Members)).Msg("joined")
 
 	// 3. Start media. Zero MediaConfig fields take the client's defaults:
-	// the hello's ICE servers, complete SDPs, Pion logs into our logger.
+	// the hello's ICE servers and complete SDPs (no trickle). The session's
+	// and Pion's logs are shown at --log-level debug.
 	mediaLog := zerolog.Nop()
 	if log.GetLevel() <= zerolog.DebugLevel {
 		mediaLog = log
@@ -257,8 +258,9 @@ func run(o options, log zerolog.Logger) (err error) {
 	log.Info().Str("reason", reason).Msg("leaving")
 
 	// 7. Hang up: stop sending, leave (unless the server already ended
-	// our membership), close the PeerConnections (this waits for the
-	// track readers, so the counts below are final), then the connection.
+	// our membership) and close the PeerConnections, which waits for the
+	// track readers: the final report (deferred above, printed once the
+	// connection is closed too) has the final counts.
 	for _, p := range players {
 		p.Stop()
 	}
