@@ -18,7 +18,12 @@ export function h(tag, props = {}, ...children) {
     else if (k === 'text') el.textContent = v;
     else if (k === 'html') el.innerHTML = v;
     else if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+    else if (k === 'style' && typeof v === 'object') {
+      for (const [prop, val] of Object.entries(v)) {
+        if (prop.startsWith('--')) el.style.setProperty(prop, val);
+        else el.style[prop] = val;
+      }
+    }
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
     else if (v === true) el.setAttribute(k, '');
     else el.setAttribute(k, String(v));
@@ -50,11 +55,14 @@ export function initials(name) {
   return (first + second).toUpperCase();
 }
 
-/** A stable hue (0–359) for a user id: avatars get distinct, repeatable colours. */
+/** Distinct avatar hues. */
+const HUES = [214, 262, 330, 18, 42, 152, 188, 292, 352, 122, 236, 66];
+
+/** A stable hue for a user id: avatars get distinct, repeatable colours (FNV-1a). */
 export function hueOf(id) {
-  let x = 0;
-  for (const ch of String(id)) x = (x * 31 + ch.codePointAt(0)) >>> 0;
-  return x % 360;
+  let x = 0x811c9dc5;
+  for (const ch of String(id)) x = Math.imul(x ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  return HUES[x % HUES.length];
 }
 
 /** An avatar disc with initials. */
@@ -87,7 +95,7 @@ export const icons = {
   cam: svg('<rect x="2" y="6" width="14" height="12" rx="2"/><path d="M16 10l6-4v12l-6-4"/>'),
   camOff: svg('<path d="M2 2l20 20"/><path d="M16 16v0a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h2M10 6h4a2 2 0 0 1 2 2v3.3l6-4.3v10"/>'),
   phone: svg('<path d="M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1.9.4 1.8.7 2.7a2 2 0 0 1-.5 2.1L8 9.8a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.7.7a2 2 0 0 1 1.7 2z"/>'),
-  hangup: svg('<g transform="rotate(135 12 12)"><path d="M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1.9.4 1.8.7 2.7a2 2 0 0 1-.5 2.1L8 9.8a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.7.7a2 2 0 0 1 1.7 2z"/></g>'),
+  hangup: '<svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false" fill="currentColor"><path d="M2 15.2c0-1.1.4-2.1 1.2-2.8C5.6 10.3 8.7 9.2 12 9.2s6.4 1.1 8.8 3.2c.8.7 1.2 1.7 1.2 2.8v1.1c0 .8-.7 1.3-1.4 1.2l-3.3-.6c-.6-.1-1-.6-1-1.2v-2.2c-1.3-.5-2.8-.8-4.3-.8s-3 .3-4.3.8v2.2c0 .6-.4 1.1-1 1.2l-3.3.6c-.7.1-1.4-.4-1.4-1.2z"/></svg>',
   video: svg('<rect x="2" y="6" width="14" height="12" rx="2"/><path d="M16 10l6-4v12l-6-4"/>'),
   screen: svg('<rect x="2" y="3" width="20" height="14" rx="2"/><path d="M8 21h8M12 17v4M12 7v6M9 10l3-3 3 3"/>'),
   screenStop: svg('<rect x="2" y="3" width="20" height="14" rx="2"/><path d="M8 21h8M12 17v4M9 7l6 6M15 7l-6 6"/>'),

@@ -273,7 +273,7 @@ export class CallUI {
         h('h1', { id: 'rf-in-caller', class: 'rf-caller', text: caller.name }),
         h('p', { id: 'rf-in-type', class: 'rf-calltype', dataset: { callType: kind } },
           h('span', { html: kind === 'video' ? icons.video : icons.phone }), `Incoming ${kind} call`),
-        others.length > 1 ? h('p', { class: 'rf-sub', text: `Group call with ${others.map((o) => o.name).join(', ')}` }) : null,
+        (inv.invitees || []).length > 1 && others.length ? h('p', { class: 'rf-sub rf-group-note', text: `Group call with ${others.map((o) => o.name).join(', ')}` }) : null,
         more > 0 ? h('p', { class: 'rf-sub', text: `${more} more call${more > 1 ? 's' : ''} waiting` }) : null),
       h('div', { class: 'rf-answer' },
         h('div', { class: 'rf-answer-btn' },
