@@ -83,7 +83,8 @@ func configurePorts(se *webrtc.SettingEngine, cfg Config, ip net.IP, kind rtcIPK
 		if err != nil {
 			return nil, fmt.Errorf("media: listen udp %s:%d: %w", ip, cfg.UDPPort, err)
 		}
-		mux := webrtc.NewICEUDPMux(log, conn)
+		// Writes leave in sendmmsg batches (batchconn.go).
+		mux := webrtc.NewICEUDPMux(log, NewBatchConn(conn))
 		se.SetICEUDPMux(mux)
 		return mux, nil
 	}
