@@ -30,4 +30,5 @@ test-browser:
 	@test -d webclient/test/node_modules || (cd webclient/test && npm ci --no-audit --no-fund)
 	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
-	cd webclient/test && RINGSFU_BIN="$$d/ringsfu" node --test --test-concurrency=1 *.test.js
+	$(GO) build -o "$$d/member" ./signaling/client/example/member; \
+	cd webclient/test && RINGSFU_BIN="$$d/ringsfu" RINGSFU_MEMBER_BIN="$$d/member" node --test --test-concurrency=1 *.test.js

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"sort"
@@ -50,6 +51,7 @@ func runBenchServer() {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/signal", srv)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
@@ -80,7 +82,22 @@ func benchServer(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return strings.TrimSpace(addr)
+	addr = strings.TrimSpace(addr)
+	if p := os.Getenv("RINGSFU_BENCH_PROFILE"); p != "" {
+		// Profile the server process for 5 s while the benchmark runs.
+		go func() {
+			resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=5")
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			if f, err := os.Create(p); err == nil {
+				_, _ = io.Copy(f, resp.Body)
+				f.Close()
+			}
+		}()
+	}
+	return addr
 }
 
 // metric reads one unlabelled metric from the server's /metrics.

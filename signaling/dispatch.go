@@ -94,7 +94,7 @@ func encodeEvent(typ string, body any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
-	return json.Marshal(Envelope{Type: typ, Data: data})
+	return appendEnvelope(nil, typ, data)
 }
 
 // sendError queues an error reply; id nil sends it without id.
@@ -132,7 +132,7 @@ func (c *conn) encodeResult(id *string, body any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
 	}
-	return json.Marshal(Envelope{ID: id, Type: TypeResult, Data: data})
+	return appendEnvelope(id, TypeResult, data)
 }
 
 // reply returns the room.Reply that answers request id, converting room
@@ -245,7 +245,7 @@ func (c *conn) handleMessage(data []byte) {
 	}
 	c.srv.metrics.messagesIn.WithLabelValues(env.typ).Inc()
 	if env.typ == TypePing {
-		b, _ := json.Marshal(Envelope{ID: env.id, Type: TypePong})
+		b, _ := appendEnvelope(env.id, TypePong, nil)
 		c.enqueue(b)
 		return
 	}

@@ -276,7 +276,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 	}
 	var msg []byte
 	if id != nil {
-		msg, _ = json.Marshal(Envelope{ID: id, Type: TypeResult, Data: data})
+		msg, _ = appendEnvelope(id, TypeResult, data)
 	}
 	c.log.Info().Bool("resumed", resumed).Msg("signed in")
 	sess.finishHandshake(msg, rings, ringing)

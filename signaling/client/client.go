@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -113,11 +114,36 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 // Connect opens the WebSocket without signing in (for tests of the hello
 // gate; use Dial otherwise).
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
-	d := cfg.Dialer
-	if d == nil {
-		d = &websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	if cfg.Dialer != nil {
+		cp := *cfg.Dialer
+		d = &cp
 	}
+	// gorilla watches ctx only while dialing TCP; close the connection if
+	// ctx ends during the WebSocket handshake, so cancellation is prompt.
+	var rawMu sync.Mutex
+	var raw net.Conn
+	dialNet := d.NetDialContext
+	if dialNet == nil {
+		var nd net.Dialer
+		dialNet = nd.DialContext
+	}
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialNet(ctx, network, addr)
+		rawMu.Lock()
+		raw = c
+		rawMu.Unlock()
+		return c, err
+	}
+	stop := context.AfterFunc(ctx, func() {
+		rawMu.Lock()
+		defer rawMu.Unlock()
+		if raw != nil {
+			raw.Close()
+		}
+	})
 	ws, resp, err := d.DialContext(ctx, cfg.URL, cfg.Header)
+	stop()
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
