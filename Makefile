@@ -32,3 +32,23 @@ test-browser:
 	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
 	$(GO) build -o "$$d/member" ./signaling/client/example/member; \
 	cd webclient/test && RINGSFU_BIN="$$d/ringsfu" RINGSFU_MEMBER_BIN="$$d/member" node --test --test-concurrency=1 *.test.js
+
+# The three standard workloads of the README's Performance table, each
+# against a fresh server on loopback (W1 fan-out, W2 audio, W3 small calls).
+# Override DURATION or add LOADFLAGS (e.g. LOADFLAGS=--json).
+DURATION ?= 20s
+.PHONY: perf perf-w1 perf-w2 perf-w3
+perf: perf-w1 perf-w2 perf-w3
+perf-w1:
+	@$(MAKE) --no-print-directory perf-run NAME=W1 ARGS="--calls 1 --members 401 --publishers 1 --video simulcast --audio"
+perf-w2:
+	@$(MAKE) --no-print-directory perf-run NAME=W2 ARGS="--calls 1 --members 210 --publishers 10 --video none --audio"
+perf-w3:
+	@$(MAKE) --no-print-directory perf-run NAME=W3 ARGS="--calls 20 --members 2 --publishers 2 --video simulcast --audio"
+perf-run:
+	@set -e; d=$$(mktemp -d); trap 'kill $$pid 2>/dev/null; rm -rf "$$d"' EXIT; \
+	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
+	"$$d/ringsfu" --listen 127.0.0.1:18787 --udp-port 18788 --log-level warn & pid=$$!; \
+	for i in $$(seq 50); do curl -fs http://127.0.0.1:18787/healthz >/dev/null && break; sleep 0.1; done; \
+	echo "== $(NAME): $(ARGS)"; \
+	"$$d/ringsfu" load --url ws://127.0.0.1:18787/v1/signal --server-pid $$pid --duration $(DURATION) --ramp 100 $(ARGS) $(LOADFLAGS)
