@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test test-go fuzz vet build run test-browser
+.PHONY: test test-go fuzz vet build run test-browser deps-browser
 
 test: vet test-go fuzz test-browser
 
@@ -23,10 +23,15 @@ build:
 run:
 	$(GO) run ./cmd/ringsfu
 
+# Debian's Chromium, installed when missing (as root, or through sudo).
+deps-browser:
+	@command -v chromium >/dev/null || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends chromium; }
+
 # End-to-end tests of the JS SDK in real headless Chromium (Debian's
 # /usr/bin/chromium; see webclient/test). The server binary is built once per
 # run and shared by every test file through RINGSFU_BIN.
-test-browser:
+test-browser: deps-browser
 	@test -d webclient/test/node_modules || (cd webclient/test && npm ci --no-audit --no-fund)
 	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
