@@ -126,8 +126,24 @@ func (m *Manager) suggestName(u UserID, name string) {
 	if e, ok := m.names[u]; ok && e.fromToken {
 		return
 	}
+	if _, ok := m.names[u]; !ok && len(m.names) >= maxNames {
+		// Bound what inviters can make the server remember: forget some
+		// names that only inviters supplied.
+		dropped := 0
+		for id, e := range m.names {
+			if !e.fromToken {
+				delete(m.names, id)
+				if dropped++; dropped >= maxNames/16 {
+					break
+				}
+			}
+		}
+	}
 	m.names[u] = nameEntry{name: name}
 }
+
+// maxNames bounds the display-name directory.
+const maxNames = 200000
 
 // user returns u with its current display name.
 func (m *Manager) user(u UserID) User {
