@@ -21,7 +21,7 @@ type Engine struct {
 }
 
 // New builds an Engine from cfg: a MediaEngine with ringsfu's codecs and
-// header extensions, the interceptors of RegisterInterceptors, and a
+// header extensions, the interceptors of RegisterServerInterceptors, and a
 // SettingEngine restricted as Config documents. With Config.UDPPort it opens
 // the shared UDP socket at once, so a port in use is reported here.
 func New(cfg Config) (*Engine, error) {
@@ -39,7 +39,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	if err := RegisterInterceptors(reg, lf, cfg.ExtraInterceptors...); err != nil {
+	if err := RegisterServerInterceptors(reg, lf, cfg.ExtraInterceptors...); err != nil {
 		return nil, err
 	}
 

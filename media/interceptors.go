@@ -10,12 +10,13 @@ import (
 	"github.com/pion/logging"
 )
 
-// RegisterInterceptors adds the interceptors ringsfu relies on to r, chosen
+// RegisterInterceptors adds the interceptors a ringsfu *client* relies on
+// to r (package signaling/client and the tests' simulated browsers), chosen
 // one by one rather than through webrtc.RegisterDefaultInterceptors:
 //
 //   - NACK responder (RFC 4585 §6.2.1): keeps the last packets written to
-//     each subscriber and answers the subscriber's NACKs, over RTX (RFC
-//     4588) when negotiated. The forwarding path has no buffer of its own.
+//     each stream and answers the server's NACKs, over RTX (RFC 4588) when
+//     negotiated.
 //   - NACK generator: detects gaps in what publishers send and asks them to
 //     retransmit, so a loss on the publisher's uplink is repaired before the
 //     packet is fanned out.
@@ -45,6 +46,26 @@ func RegisterInterceptors(r *interceptor.Registry, lf logging.LoggerFactory, ext
 	if err != nil {
 		return fmt.Errorf("media: nack responder: %w", err)
 	}
+	r.Add(responder)
+	return registerCommon(r, lf)
+}
+
+// RegisterServerInterceptors adds the server's lean set to r: everything
+// RegisterInterceptors adds except the NACK responder. A per-subscriber
+// responder would keep its own copy of the last 1024 packets of every
+// stream it sends (80% of the server's heap with 100 subscribers) and copy
+// every forwarded packet once more; package sfu instead keeps ONE
+// retransmission ring per received layer and answers subscribers' NACKs from
+// it (sfu/retransmit.go). New uses this set.
+func RegisterServerInterceptors(r *interceptor.Registry, lf logging.LoggerFactory, extra ...interceptor.Factory) error {
+	for _, f := range extra {
+		r.Add(f)
+	}
+	return registerCommon(r, lf)
+}
+
+// registerCommon adds the interceptors clients and the server share.
+func registerCommon(r *interceptor.Registry, lf logging.LoggerFactory) error {
 	generator, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(lf))
 	if err != nil {
 		return fmt.Errorf("media: nack generator: %w", err)
@@ -61,7 +82,6 @@ func RegisterInterceptors(r *interceptor.Registry, lf logging.LoggerFactory, ext
 	if err != nil {
 		return fmt.Errorf("media: twcc sender: %w", err)
 	}
-	r.Add(responder)
 	r.Add(generator)
 	r.Add(receiverReports)
 	r.Add(senderReports)

@@ -30,6 +30,8 @@ type Rewriter struct {
 	tsOffset  uint32
 	baseSeq   uint16 // first source sequence number since the last switch
 
+	generation uint32 // incremented whenever the offsets change
+
 	lastSeq     uint16 // highest outgoing sequence number
 	lastTS      uint32 // outgoing timestamp of the packet with lastSeq
 	lastArrival int64  // arrival time in ns of the packet with lastSeq
@@ -65,6 +67,7 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, arrival int64) (outSeq uint16,
 		// asks of an initial sequence number and timestamp.
 		r.started, r.newSource, r.guard = true, false, true
 		r.seqOffset, r.tsOffset, r.baseSeq = 0, 0, seq
+		r.generation++
 		r.lastSeq, r.lastTS, r.lastArrival = seq, ts, arrival
 		return seq, ts, true
 	case r.newSource:
@@ -72,6 +75,7 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, arrival int64) (outSeq uint16,
 		outSeq = r.lastSeq + 1
 		outTS = r.lastTS + r.ticksSince(arrival)
 		r.seqOffset, r.tsOffset, r.baseSeq = outSeq-seq, outTS-ts, seq
+		r.generation++
 		r.lastSeq, r.lastTS, r.lastArrival = outSeq, outTS, arrival
 		return outSeq, outTS, true
 	}
@@ -96,6 +100,24 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, arrival int64) (outSeq uint16,
 func (r *Rewriter) Last() (seq uint16, ts uint32, ok bool) {
 	return r.lastSeq, r.lastTS, r.started
 }
+
+// Mapping is the current source's fixed translation: outgoing = source +
+// offset, for source sequence numbers from BaseSeq on.
+type Mapping struct {
+	Generation uint32 // changes whenever the translation does
+	SeqOffset  uint16
+	TSOffset   uint32
+	BaseSeq    uint16 // first source sequence number of the current source
+}
+
+// Mapping returns the current source's translation; its Generation is 0
+// before the first packet.
+func (r *Rewriter) Mapping() Mapping {
+	return Mapping{Generation: r.generation, SeqOffset: r.seqOffset, TSOffset: r.tsOffset, BaseSeq: r.baseSeq}
+}
+
+// Generation returns the Mapping's generation without building it.
+func (r *Rewriter) Generation() uint32 { return r.generation }
 
 // ticksSince converts the time since the last forwarded packet into clock
 // ticks, at least one so that the new source's first timestamp is newer.

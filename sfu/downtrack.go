@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,8 +45,14 @@ type DownTrack struct {
 	hdr       rtp.Header
 	extBuf    [2]rtp.Extension
 	absBuf    [3]byte
-	markNext  bool // set the marker bit on the next audio packet (RFC 3551 §4.1)
+	markNext  bool   // set the marker bit on the next audio packet (RFC 3551 §4.1)
+	mapGen    uint32 // generation of the Rewriter mapping last published in srcMap
 	forwarded atomic.Uint64
+
+	// srcMap is the current source's translation, for answering NACKs
+	// (retransmit.go); retransmitted counts the packets resent.
+	srcMap        atomic.Pointer[sourceMap]
+	retransmitted atomic.Uint64
 
 	mu       sync.Mutex
 	quality  Quality // guarded by mu
@@ -55,11 +62,13 @@ type DownTrack struct {
 
 // binding is what Bind learned about the subscriber's session.
 type binding struct {
-	ssrc         uint32
-	payloadType  uint8
-	absSendID    uint8
-	audioLevelID uint8
-	writer       webrtc.TrackLocalWriter
+	ssrc           uint32
+	payloadType    uint8
+	absSendID      uint8
+	audioLevelID   uint8
+	rtxSSRC        uint32 // 0 without RTX (RFC 4588): retransmit in the media stream
+	rtxPayloadType uint8
+	writer         webrtc.TrackLocalWriter
 }
 
 var _ webrtc.TrackLocal = (*DownTrack)(nil)
@@ -127,6 +136,15 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		ssrc:        uint32(ctx.SSRC()),
 		payloadType: uint8(codec.PayloadType),
 		writer:      ctx.WriteStream(),
+	}
+	if rtx := uint32(ctx.SSRCRetransmission()); rtx != 0 {
+		apt := fmt.Sprintf("apt=%d", codec.PayloadType)
+		for _, c := range ctx.CodecParameters() {
+			if strings.EqualFold(c.MimeType, webrtc.MimeTypeRTX) && strings.Contains(c.SDPFmtpLine, apt) {
+				b.rtxSSRC, b.rtxPayloadType = rtx, uint8(c.PayloadType)
+				break
+			}
+		}
 	}
 	for _, e := range ctx.HeaderExtensions() {
 		switch e.URI {

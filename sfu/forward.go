@@ -94,6 +94,7 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) {
 	if !ok {
 		return
 	}
+	d.publishMapping(f.slot)
 	h := &d.hdr
 	h.Version = 2
 	h.Padding = false

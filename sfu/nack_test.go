@@ -45,15 +45,17 @@ func (d *dropOnce) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.
 }
 
 // TestNACKRetransmission proves that a packet lost on the way to a
-// subscriber is retransmitted by the server (NACK responder, over RTX) when
-// the subscriber NACKs it, with its payload unchanged.
+// subscriber is retransmitted by the server (from the UpTrack layer's
+// shared retransmission ring, over RTX) when the subscriber NACKs it, with
+// its payload unchanged.
 func TestNACKRetransmission(t *testing.T) {
 	drop := &dropOnce{dropAt: 30}
 	env := newTestEnv(t, drop)
 	alice, bob := env.newPeer("alice"), env.newPeer("bob")
 	_, pt, up := env.publishVideo(alice, 10*time.Millisecond)
 	sub := env.newSubscriber(bob, false)
-	if _, err := bob.Subscribe(up, "alice"); err != nil {
+	down, err := bob.Subscribe(up, "alice")
+	if err != nil {
 		t.Fatal(err)
 	}
 	rt := sub.nextTrack(t)
@@ -73,6 +75,9 @@ func TestNACKRetransmission(t *testing.T) {
 	_, frame, _ := parseVP8Payload(got.payload)
 	if want := pt.layers[0].sentPayload(frame); !bytes.Equal(got.payload, want) {
 		t.Fatalf("retransmitted payload %x, sent %x", got.payload, want)
+	}
+	if down.PacketsRetransmitted() == 0 {
+		t.Fatal("the server's DownTrack retransmitted nothing")
 	}
 	// It arrived after packets that followed it: a repair, not the original.
 	pkts := rt.packets()

@@ -70,6 +70,8 @@ type upLayer struct {
 
 	lastPLI   int64 // control goroutine: when the last PLI went out
 	prevBytes uint64
+
+	ring retransmitRing // video only: the last packets, for NACKs (retransmit.go)
 }
 
 // upTrackParams are the fixed properties of a new UpTrack.

@@ -68,6 +68,9 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	l.lastPacket.Store(now)
 	l.bytes.Add(uint64(len(b)))
 
+	if u.isVideo() {
+		l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, pkt.Payload)
+	}
 	keyframe := true
 	if u.keyframe != nil {
 		if keyframe = u.keyframe(pkt.Payload); keyframe {
