@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './helpers/server.js';
 import { launchChromium } from './helpers/browser.js';
-import { openApp, waitIn } from './helpers/ui.js';
+import { openApp, waitIn, PHONE } from './helpers/ui.js';
 import { waitFor } from './helpers/util.js';
 
 let server;
@@ -41,15 +41,15 @@ test('declined, busy, canceled and no-answer screens; the callee stops ringing e
   const phase = (what) => t.diagnostic(`${what} at +${Date.now() - t0} ms`);
   // Short ring times for the no-answer cases, through the URL option; the
   // ended screen stays until dismissed so each can be read.
-  const alice = await openApp(chrome.browser, server.origin, 'c-alice', { hash: 'timeoutSeconds=3&endedScreenMs=0' });
-  t.after(() => alice.close());
-  const bob = await openApp(chrome.browser, server.origin, 'c-bob', { hash: 'endedScreenMs=0' });
-  t.after(() => bob.close());
-  const carol = await openApp(chrome.browser, server.origin, 'c-carol');
-  t.after(() => carol.close());
-  await alice.signIn('alice', 'Alice');
-  await bob.signIn('bob', 'Bob');
-  await carol.signIn('carol', 'Carol');
+  // Carol uses a phone-sized window.
+  const [alice, bob, carol] = await Promise.all([
+    openApp(chrome.browser, server.origin, 'c-alice', { hash: 'timeoutSeconds=3&endedScreenMs=0' }),
+    openApp(chrome.browser, server.origin, 'c-bob', { hash: 'endedScreenMs=0' }),
+    openApp(chrome.browser, server.origin, 'c-carol', { viewport: PHONE }),
+  ]);
+  for (const u of [alice, bob, carol]) t.after(() => u.close());
+  await Promise.all([alice.signIn('alice', 'Alice'), bob.signIn('bob', 'Bob'), carol.signIn('carol', 'Carol')]);
+  await carol.screenshot('ui-phone-home.png');
   phase('signed in');
 
   // 1. Declined (voice call).
@@ -72,6 +72,7 @@ test('declined, busy, canceled and no-answer screens; the callee stops ringing e
   // 2. Busy: bob is ringing carol (a waiting invitation makes him busy).
   await bob.placeCall(['carol'], 'voice');
   await carol.waitView('incoming');
+  await carol.screenshot('ui-phone-incoming.png');
   await alice.placeCall(['bob'], 'voice');
   const busy = await endedScreen(alice);
   assert.deepEqual(busy, { kind: 'busy', title: 'Bob is busy', detail: 'They are in another call. Try again later.' });
@@ -121,15 +122,9 @@ test('declined, busy, canceled and no-answer screens; the callee stops ringing e
 });
 
 test('two devices of one user ring; answering on one stops the other (incomingCallAnsweredElsewhere)', { timeout: 90_000 }, async (t) => {
-  const dan = await openApp(chrome.browser, server.origin, 'c-dan');
-  t.after(() => dan.close());
-  const eve1 = await openApp(chrome.browser, server.origin, 'c-eve1');
-  t.after(() => eve1.close());
-  const eve2 = await openApp(chrome.browser, server.origin, 'c-eve2');
-  t.after(() => eve2.close());
-  await dan.signIn('dan', 'Dan');
-  await eve1.signIn('eve', 'Eve');
-  await eve2.signIn('eve', 'Eve');
+  const [dan, eve1, eve2] = await Promise.all(['c-dan', 'c-eve1', 'c-eve2'].map((n) => openApp(chrome.browser, server.origin, n)));
+  for (const u of [dan, eve1, eve2]) t.after(() => u.close());
+  await Promise.all([dan.signIn('dan', 'Dan'), eve1.signIn('eve', 'Eve'), eve2.signIn('eve', 'Eve')]);
   await dan.placeCall(['eve'], 'voice');
   await Promise.all([eve1.waitView('incoming'), eve2.waitView('incoming')]);
   assert.equal(await sound(eve2), 'ringtone');

@@ -188,6 +188,19 @@ export class CallKit extends Emitter {
     return this.user;
   }
 
+  /**
+   * The page is going away: hang up or cancel without waiting for replies
+   * (fire-and-forget messages), then close the connection.
+   */
+  leaveOnUnload() {
+    const c = this.client;
+    if (!c) return;
+    const callID = this.call?.callID || this.outgoing?.callID;
+    if (this.outgoing && callID) c.notify('cancel', { callID });
+    if (callID) c.notify('leave', { callID });
+    c.close();
+  }
+
   /** Leaves any call and closes the connection. */
   signOut(message = '') {
     if (this.call) this.client?.leave(this.call.callID).catch(() => {});
@@ -1048,7 +1061,11 @@ export class CallKit extends Emitter {
     let localAudioLevel = null;
     for (const s of publisher.values()) {
       if (s.type === 'outbound-rtp') {
-        outbound.push({ kind: s.kind, mid: s.mid, source: sources.get(s.mid) ?? null, packetsSent: s.packetsSent ?? 0, framesEncoded: s.framesEncoded ?? 0, frameWidth: s.frameWidth ?? 0 });
+        outbound.push({
+          kind: s.kind, mid: s.mid, rid: s.rid ?? null, source: sources.get(s.mid) ?? null, packetsSent: s.packetsSent ?? 0,
+          bytesSent: s.bytesSent ?? 0, framesEncoded: s.framesEncoded ?? 0, frameWidth: s.frameWidth ?? 0,
+          qualityLimitationReason: s.qualityLimitationReason ?? null, active: s.active ?? null,
+        });
       } else if (s.type === 'media-source' && s.kind === 'audio' && typeof s.audioLevel === 'number') {
         localAudioLevel = Math.max(localAudioLevel ?? 0, s.audioLevel);
       }

@@ -316,9 +316,9 @@ export class CallView {
   /** Sizes the grid: the column count that gives the largest tiles. */
   layout() {
     const mode = this.stage.dataset.mode;
-    const rect = this.stage.getBoundingClientRect();
-    const W = rect.width;
-    const H = rect.height;
+    const cs = getComputedStyle(this.stage);
+    const W = this.stage.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    const H = this.stage.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
     if (!W || !H) return;
     if (mode === 'grid') {
       const n = this.grid.children.length || 1;

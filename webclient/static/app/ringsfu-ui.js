@@ -77,6 +77,10 @@ export class RingsfuUI {
     /** Resolves once signed in (when a token was given), with the user. */
     this.ready = token ? this.signIn(token) : Promise.resolve(null);
     this.ready.catch(() => {});
+    // Closing or reloading the page hangs up at once (rather than after the
+    // server's resume grace period) and cancels a call being placed.
+    this._onPageHide = () => this.kit.leaveOnUnload();
+    addEventListener('pagehide', this._onPageHide);
   }
 
   /** Signs in with a token (JWT string or function returning one). */
@@ -147,6 +151,7 @@ export class RingsfuUI {
 
   /** Unmounts the UI and signs out. */
   destroy() {
+    removeEventListener('pagehide', this._onPageHide);
     this.kit.signOut();
     this.ui.destroy();
   }
