@@ -35,11 +35,12 @@ import (
 // Control-side changes (pause, mute, restart) only store owner = -1, which
 // sends the next keyframe's reader through the swap path.
 
-// forward offers one packet of layer f.slot to the subscriber.
-func (d *DownTrack) forward(f *forwardPacket) {
+// forward offers one packet of layer f.slot to the subscriber and reports
+// whether it was written.
+func (d *DownTrack) forward(f *forwardPacket) bool {
 	b := d.bind.Load()
 	if b == nil {
-		return // not negotiated yet, or stopped
+		return false // not negotiated yet, or stopped
 	}
 	slot := int32(f.slot)
 	in := &d.inflight[f.slot]
@@ -47,16 +48,17 @@ func (d *DownTrack) forward(f *forwardPacket) {
 	if owner := d.owner.Load(); owner != slot {
 		if !f.keyframe || d.target.Load() != slot || !d.owner.CompareAndSwap(owner, slot) {
 			in.Store(0)
-			return
+			return false
 		}
 		if !d.waitExclusive(slot) {
 			in.Store(0)
-			return
+			return false
 		}
 		d.startSource()
 	}
-	d.write(b, f)
+	wrote := d.write(b, f)
 	in.Store(0)
+	return wrote
 }
 
 // waitExclusive waits until no reader other than slot is inflight. It
@@ -89,10 +91,10 @@ func (d *DownTrack) startSource() {
 // the owning reader calls it. Extensions received from the publisher are
 // dropped (their ids belong to the publisher's session, RFC 8285 §5);
 // abs-send-time and the audio level are written with the subscriber's ids.
-func (d *DownTrack) write(b *binding, f *forwardPacket) {
+func (d *DownTrack) write(b *binding, f *forwardPacket) bool {
 	seq, ts, ok := d.rw.Rewrite(f.header.SequenceNumber, f.header.Timestamp, f.arrival)
 	if !ok {
-		return
+		return false
 	}
 	d.publishMapping(f.slot)
 	h := &d.hdr
@@ -120,10 +122,12 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) {
 	switch {
 	case err == nil && n > 0:
 		d.forwarded.Add(1)
+		return true
 	case err == nil:
 		// Pion accepted nothing (its SRTP session is not ready): the
 		// subscriber did not get this packet, so restart at a keyframe.
 		d.owner.Store(-1)
 		d.up.requestKeyframe(f.slot)
 	}
+	return false
 }

@@ -60,6 +60,7 @@ func newFanOutFixture(tb testing.TB, n int) *fanOutFixture {
 	tb.Helper()
 	f := &fanOutFixture{}
 	f.up = newUpTrack(upTrackParams{id: "TR_bench", kind: webrtc.RTPCodecTypeVideo, source: SourceCamera, log: zerolog.Nop()})
+	tb.Cleanup(f.up.stopFanOut)
 	f.up.startLayer(0, fakeLayer{}, 0) //nolint:errcheck // cannot fail on a fresh track
 	for i := 0; i < n; i++ {
 		d := newDownTrack(f.up, nil, "publisher", zerolog.Nop())
@@ -109,11 +110,12 @@ func (fakeLayer) Codec() webrtc.RTPCodecParameters {
 func (fakeLayer) SSRC() webrtc.SSRC { return 42 }
 
 // BenchmarkForward measures the forwarding hot path: one received packet
-// parsed and fanned out to 1, 10 and 100 DownTracks (rewritten header,
-// abs-send-time written, handed to the writer). It reports ns per packet
-// per DownTrack and must not allocate.
+// parsed and fanned out to 1, 10, 100 and 400 DownTracks (rewritten header,
+// abs-send-time written, handed to the writer); from ParallelFanOutMin
+// (64) DownTracks on, the fan-out is split across helper goroutines. It
+// reports ns per packet per DownTrack and must not allocate.
 func BenchmarkForward(b *testing.B) {
-	for _, n := range []int{1, 10, 100} {
+	for _, n := range []int{1, 10, 100, 400} {
 		b.Run(fmt.Sprintf("downtracks=%d", n), func(b *testing.B) {
 			f := newFanOutFixture(b, n)
 			b.ReportAllocs()
@@ -148,5 +150,34 @@ func TestForwardPathDoesNotAllocate(t *testing.T) {
 	seq, _, _ := f.downs[0].rw.Last()
 	if seq != 100+1001 {
 		t.Fatalf("last sequence %d", seq)
+	}
+}
+
+// TestParallelFanOut forwards through the split fan-out (a low threshold,
+// 200 DownTracks): every DownTrack gets every packet with a contiguous
+// sequence, and the split path does not allocate either.
+func TestParallelFanOut(t *testing.T) {
+	old := ParallelFanOutMin
+	ParallelFanOutMin = 16
+	t.Cleanup(func() { ParallelFanOutMin = old })
+	f := newFanOutFixture(t, 200)
+	f.next() // the first packet was written to 200: from now on it splits
+	if allocs := testing.AllocsPerRun(500, f.next); allocs != 0 {
+		t.Fatalf("split fan-out allocates %v times per packet", allocs)
+	}
+	if len(f.up.layers[0].fan.helpers) != maxFanOutHelpers {
+		t.Fatalf("%d helpers running", len(f.up.layers[0].fan.helpers))
+	}
+	for i, s := range f.sinks {
+		if s.packets != 503 {
+			t.Fatalf("sink %d got %d packets", i, s.packets)
+		}
+		if seq, _, _ := f.downs[i].rw.Last(); seq != 100+502 {
+			t.Fatalf("down track %d: last sequence %d", i, seq)
+		}
+	}
+	f.up.stopFanOut()
+	if len(f.up.layers[0].fan.helpers) != 0 {
+		t.Fatal("helpers not stopped")
 	}
 }

@@ -27,6 +27,13 @@ import (
 //
 // Packets of an earlier source (before a layer switch or a pause) are not
 // retransmitted: the subscriber restarted at a keyframe anyway.
+//
+// Retransmission is bounded so that a subscriber that cannot keep up (its
+// receive buffer overflowing, so it NACKs ever more) does not make the
+// server send ever more: a packet is resent only while it is younger than
+// maxResendAge, at most maxResends times per subscriber, and not again
+// within minResendInterval (a NACK generator repeats its requests every
+// interval until the packet arrives).
 
 // ringSize is how many packets of a layer are kept: a power of two (so the
 // slot of a sequence number survives its 16-bit wrap), about 1.7 s of a 150
@@ -35,6 +42,12 @@ import (
 // A layer's ring costs ringSize × 1.5 kB = 390 kB, shared by all its
 // subscribers.
 const ringSize = 256
+
+const (
+	maxResendAge      = int64(time.Second)
+	minResendInterval = int64(50 * time.Millisecond)
+	maxResends        = 3
+)
 
 // retransmitRing is one layer's packet history. The layer's reader writes
 // it; DownTracks' RTCP goroutines read it. The slots are allocated with the
@@ -45,16 +58,17 @@ type retransmitRing struct {
 }
 
 type ringSlot struct {
-	seq    uint16
-	valid  bool
-	marker bool
-	ts     uint32
-	n      int
-	buf    [media.PacketBufferSize]byte
+	seq     uint16
+	valid   bool
+	marker  bool
+	ts      uint32
+	n       int
+	arrival int64 // track clock, ns
+	buf     [media.PacketBufferSize]byte
 }
 
-// push records a received packet.
-func (r *retransmitRing) push(seq uint16, ts uint32, marker bool, payload []byte) {
+// push records a received packet that arrived at now (track clock).
+func (r *retransmitRing) push(seq uint16, ts uint32, marker bool, now int64, payload []byte) {
 	if len(payload) > media.PacketBufferSize {
 		return
 	}
@@ -63,21 +77,22 @@ func (r *retransmitRing) push(seq uint16, ts uint32, marker bool, payload []byte
 		r.slots = make([]ringSlot, ringSize)
 	}
 	s := &r.slots[seq%ringSize]
-	s.seq, s.ts, s.marker, s.valid = seq, ts, marker, true
+	s.seq, s.ts, s.marker, s.valid, s.arrival = seq, ts, marker, true, now
 	s.n = copy(s.buf[:], payload)
 	r.mu.Unlock()
 }
 
 // get copies the payload of packet seq into dst and returns its length,
-// timestamp and marker; ok is false when the ring no longer holds it.
-func (r *retransmitRing) get(seq uint16, dst []byte) (n int, ts uint32, marker, ok bool) {
+// timestamp and marker; ok is false when the ring no longer holds it or it
+// arrived before notBefore (track clock).
+func (r *retransmitRing) get(seq uint16, notBefore int64, dst []byte) (n int, ts uint32, marker, ok bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.slots == nil {
 		return 0, 0, false, false
 	}
 	s := &r.slots[seq%ringSize]
-	if !s.valid || s.seq != seq || len(dst) < s.n {
+	if !s.valid || s.seq != seq || len(dst) < s.n || s.arrival < notBefore {
 		return 0, 0, false, false
 	}
 	return copy(dst, s.buf[:s.n]), s.ts, s.marker, true
@@ -107,6 +122,32 @@ type rtxScratch struct {
 	absBuf [3]byte
 	buf    [2 + media.PacketBufferSize]byte
 	seq    uint16 // next RTX sequence number (RFC 4588 §4: its own space)
+
+	// sent remembers, per ring slot, this subscriber's resends of a
+	// packet (source sequence number, count, last time on the track
+	// clock).
+	sent [ringSize]resendRecord
+}
+
+type resendRecord struct {
+	seq   uint16
+	count uint8
+	at    int64
+}
+
+// allow reports whether packet src may be resent at now, and records it.
+func (s *rtxScratch) allow(src uint16, now int64) bool {
+	r := &s.sent[src%ringSize]
+	if r.count == 0 || r.seq != src {
+		*r = resendRecord{seq: src, count: 1, at: now}
+		return true
+	}
+	if r.count >= maxResends || now-r.at < minResendInterval {
+		return false
+	}
+	r.count++
+	r.at = now
+	return true
 }
 
 // onNACK answers a subscriber's generic NACK from the UpTrack's ring. It
@@ -135,8 +176,9 @@ func (d *DownTrack) resend(b *binding, m *sourceMap, ring *retransmitRing, outSe
 	if int16(src-m.m.BaseSeq) < 0 {
 		return // before the current source started
 	}
-	n, ts, marker, ok := ring.get(src, s.buf[2:])
-	if !ok {
+	now := d.up.now()
+	n, ts, marker, ok := ring.get(src, now-maxResendAge, s.buf[2:])
+	if !ok || !s.allow(src, now) {
 		return
 	}
 	h := &s.hdr

@@ -73,5 +73,35 @@ func TestRetransmitFromSharedRing(t *testing.T) {
 		if d.PacketsRetransmitted() != 1 {
 			t.Fatalf("counted %d retransmissions", d.PacketsRetransmitted())
 		}
+		// A repeated NACK within minResendInterval is not answered again.
+		d.onNACK(&rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: want}}}, s)
+		if len(capture.pkts) != 1 {
+			t.Fatalf("rtx=%v: a repeated NACK was answered at once", withRTX)
+		}
+	}
+}
+
+// TestResendBudget checks the per-subscriber bound: at most maxResends
+// resends of one packet, each at least minResendInterval apart.
+func TestResendBudget(t *testing.T) {
+	s := &rtxScratch{}
+	now := int64(1e9)
+	if !s.allow(7, now) {
+		t.Fatal("first resend refused")
+	}
+	if s.allow(7, now+minResendInterval/2) {
+		t.Fatal("resend within the interval allowed")
+	}
+	for i := 2; i <= maxResends; i++ {
+		now += minResendInterval
+		if !s.allow(7, now) {
+			t.Fatalf("resend %d refused", i)
+		}
+	}
+	if s.allow(7, now+10*minResendInterval) {
+		t.Fatal("resend beyond maxResends allowed")
+	}
+	if !s.allow(7+ringSize, now) {
+		t.Fatal("another packet in the same slot refused")
 	}
 }

@@ -72,6 +72,7 @@ type upLayer struct {
 	prevBytes uint64
 
 	ring retransmitRing // video only: the last packets, for NACKs (retransmit.go)
+	fan  fanOut         // the reader's fan-out state (fanout.go)
 }
 
 // upTrackParams are the fixed properties of a new UpTrack.

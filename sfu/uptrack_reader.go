@@ -12,7 +12,8 @@ import (
 )
 
 // forwardPacket is one received packet as handed to every DownTrack. It
-// lives on the reader's stack; DownTracks must not keep it.
+// lives in the layer's fanOut and is valid until the fan-out of the packet
+// returns; DownTracks must not keep it.
 type forwardPacket struct {
 	header     *rtp.Header
 	payload    []byte
@@ -33,6 +34,7 @@ type packetReader interface {
 // on; it may be empty. The loop ends when the track is closed.
 func (u *UpTrack) readLoop(slot int, r packetReader, buf, first []byte) {
 	var pkt rtp.Packet
+	defer u.layers[slot].fan.stop()
 	if len(first) > 0 {
 		u.handlePacket(slot, &pkt, first)
 	}
@@ -69,7 +71,7 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	l.bytes.Add(uint64(len(b)))
 
 	if u.isVideo() {
-		l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, pkt.Payload)
+		l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
 	}
 	keyframe := true
 	if u.keyframe != nil {
@@ -80,7 +82,8 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	if u.muted.Load() {
 		return
 	}
-	f := forwardPacket{
+	f := &l.fan.f
+	*f = forwardPacket{
 		header:   &pkt.Header,
 		payload:  pkt.Payload,
 		slot:     slot,
@@ -91,9 +94,7 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	if u.audioLevelID != 0 {
 		f.audioLevel = pkt.Header.GetExtension(u.audioLevelID)
 	}
-	for _, d := range *u.downs.Load() {
-		d.forward(&f)
-	}
+	l.fan.run(*u.downs.Load())
 }
 
 // rtcpReader is what a layer's RTCP reader reads from: the RTPReceiver.

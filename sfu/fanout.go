@@ -1,0 +1,118 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Parallel fan-out. A layer reader writes each packet to every DownTrack
+// itself while few subscribers take the layer. When the previous packet of
+// the layer was written to at least ParallelFanOutMin DownTracks, the next
+// one is split: the snapshot is cut into up to 1+maxFanOutHelpers chunks,
+// helper goroutines take all chunks but the first, the reader does the
+// first, and waits for the helpers before it reads on (the packet lives in
+// the reader's buffer). Splitting shortens the time between the first and
+// the last subscriber's copy (the forwarding latency of a large call) and
+// lets the SRTP encryption of one packet for hundreds of subscribers use
+// more than one core.
+//
+// The helpers belong to the layer's reader: started the first time a
+// packet is split, stopped when the reader exits (stop). Handing a chunk
+// over is a channel send of a slice header; nothing is allocated per packet.
+// Several layers' readers (and their helpers) may offer packets to one
+// DownTrack at the same time; forward.go's ownership protocol already
+// handles that.
+
+// ParallelFanOutMin is the number of DownTracks written per packet from
+// which a layer's fan-out is split across helper goroutines. Set it before
+// any track is published; tests and benchmarks may lower it.
+var ParallelFanOutMin = 64
+
+// maxFanOutHelpers bounds the helper goroutines of one layer.
+const maxFanOutHelpers = 3
+
+// fanOut is a layer reader's fan-out state; only the reader calls run and
+// stop.
+type fanOut struct {
+	f forwardPacket // the packet being fanned out (helpers read it)
+
+	lastWritten int // DownTracks written for the previous packet
+	helpers     []chan []*DownTrack
+	pending     sync.WaitGroup // chunks handed out for the current packet
+	exited      sync.WaitGroup // helper goroutines running
+	written     atomic.Int64   // DownTracks written by the helpers
+}
+
+// run offers fo.f to every DownTrack of downs.
+func (fo *fanOut) run(downs []*DownTrack) {
+	chunks := 1
+	if threshold := ParallelFanOutMin; threshold > 0 && fo.lastWritten >= threshold {
+		chunks = 1 + fo.lastWritten/threshold
+	}
+	chunks = max(1, min(chunks, 1+maxFanOutHelpers, len(downs)))
+	if chunks == 1 {
+		fo.lastWritten = fo.forwardAll(downs)
+		return
+	}
+	fo.startHelpers(chunks - 1)
+	size := (len(downs) + chunks - 1) / chunks
+	fo.written.Store(0)
+	fo.pending.Add(chunks - 1)
+	for i := 1; i < chunks; i++ {
+		lo := min(i*size, len(downs))
+		hi := min(lo+size, len(downs))
+		fo.helpers[i-1] <- downs[lo:hi]
+	}
+	w := fo.forwardAll(downs[:size])
+	fo.pending.Wait()
+	fo.lastWritten = w + int(fo.written.Load())
+}
+
+// forwardAll offers the packet to each DownTrack of chunk and returns how
+// many wrote it.
+func (fo *fanOut) forwardAll(chunk []*DownTrack) int {
+	n := 0
+	for _, d := range chunk {
+		if d.forward(&fo.f) {
+			n++
+		}
+	}
+	return n
+}
+
+// startHelpers makes sure n helpers run.
+func (fo *fanOut) startHelpers(n int) {
+	for len(fo.helpers) < n {
+		ch := make(chan []*DownTrack, 1)
+		fo.helpers = append(fo.helpers, ch)
+		fo.exited.Add(1)
+		go fo.help(ch)
+	}
+}
+
+// help is a helper goroutine's body; it exits when stop closes ch.
+func (fo *fanOut) help(ch chan []*DownTrack) {
+	defer fo.exited.Done()
+	for chunk := range ch {
+		fo.written.Add(int64(fo.forwardAll(chunk)))
+		fo.pending.Done()
+	}
+}
+
+// stop ends the helpers and waits for them.
+func (fo *fanOut) stop() {
+	for _, ch := range fo.helpers {
+		close(ch)
+	}
+	fo.helpers = nil
+	fo.exited.Wait()
+}
+
+// stopFanOut stops the helpers of every layer. Each reader stops its own
+// layer's on exit; tests that call handlePacket directly call this when
+// done.
+func (u *UpTrack) stopFanOut() {
+	for i := range u.layers {
+		u.layers[i].fan.stop()
+	}
+}
