@@ -98,6 +98,19 @@ func TestServeShutdownClosesEveryWebSocketWith1001(t *testing.T) {
 	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
 		t.Fatal(err)
 	}
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"ringsfu_calls 1", "ringsfu_members 2", "ringsfu_sessions 2",
+		`ringsfu_invitations_total{outcome="accepted"} 1`, `ringsfu_messages_received_total{type="invite"} 1`,
+		"go_goroutines", "process_cpu_seconds_total"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	idle, err := client.Connect(ctx, client.Config{URL: url}) // never signs in
 	if err != nil {
 		t.Fatal(err)
