@@ -99,21 +99,32 @@ func (c *conn) writePump() {
 	ping := time.NewTicker(c.srv.cfg.PingInterval)
 	defer ping.Stop()
 	var batch []outItem
+	var fw frameWriter
+	nc := c.ws.NetConn()
 	for {
 		select {
 		case <-c.send.wake:
 			batch = c.send.take(batch)
-			for _, it := range batch {
-				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			fw.reset(len(batch))
+			closing := -1
+			for i, it := range batch {
 				if it.closeCode != 0 {
-					_ = c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(it.closeCode, it.closeText))
-					c.lingerThenClose()
-					return
+					closing = i
+					break
 				}
-				if err := c.ws.WriteMessage(websocket.TextMessage, it.data); err != nil {
-					c.shutdown()
-					return
-				}
+				fw.appendText(it.data)
+			}
+			_ = nc.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := fw.flush(nc); err != nil {
+				c.shutdown()
+				return
+			}
+			if closing >= 0 {
+				it := batch[closing]
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(it.closeCode, it.closeText),
+					time.Now().Add(writeWait))
+				c.lingerThenClose()
+				return
 			}
 			clear(batch)
 		case <-ping.C:
