@@ -13,9 +13,10 @@ import (
 
 // Retransmission (RFC 4585 §6.2.1 generic NACK, RFC 4588 RTX).
 //
-// Every received video layer keeps ONE ring of its last ringSize packets,
-// as received from the publisher (sequence number, timestamp, marker,
-// payload). A subscriber's NACK names sequence numbers of its own outgoing
+// Every received video layer keeps ONE ring of its last ringSize packets
+// that were forwarded to at least one subscriber, as received from the
+// publisher (sequence number, timestamp, marker, payload); a layer nobody
+// receives allocates no ring. A subscriber's NACK names sequence numbers of its own outgoing
 // stream; the DownTrack maps them back to the layer's numbers through the
 // translation of the source it currently forwards (media.Mapping, published
 // by the forwarding path at every source switch), copies the packet out of
@@ -53,7 +54,7 @@ const (
 // it; DownTracks' RTCP goroutines read it. The slots are allocated with the
 // first packet, so layers that never flow cost nothing.
 type retransmitRing struct {
-	mu    sync.RWMutex
+	mu    sync.Mutex // not RW: NACKs are rare, and RWMutex costs the writer more
 	slots []ringSlot // guarded by mu; nil until the first push
 }
 
@@ -86,8 +87,8 @@ func (r *retransmitRing) push(seq uint16, ts uint32, marker bool, now int64, pay
 // timestamp and marker; ok is false when the ring no longer holds it or it
 // arrived before notBefore (track clock).
 func (r *retransmitRing) get(seq uint16, notBefore int64, dst []byte) (n int, ts uint32, marker, ok bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.slots == nil {
 		return 0, 0, false, false
 	}

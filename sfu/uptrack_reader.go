@@ -70,9 +70,6 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	l.lastPacket.Store(now)
 	l.bytes.Add(uint64(len(b)))
 
-	if u.isVideo() {
-		l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
-	}
 	keyframe := true
 	if u.keyframe != nil {
 		if keyframe = u.keyframe(pkt.Payload); keyframe {
@@ -95,6 +92,11 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 		f.audioLevel = pkt.Header.GetExtension(u.audioLevelID)
 	}
 	l.fan.run(*u.downs.Load())
+	// Kept for NACKs only if some subscriber got it: a layer nobody
+	// receives costs no ring memory (retransmit.go).
+	if u.isVideo() && l.fan.lastWritten > 0 {
+		l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
+	}
 }
 
 // rtcpReader is what a layer's RTCP reader reads from: the RTPReceiver.
