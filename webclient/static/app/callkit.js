@@ -825,9 +825,15 @@ export class CallKit extends Emitter {
     const media = this.client.startMedia(c.callID);
     const { mic, cam } = await capturing;
     if (this.call !== c || media.closed) return;
-    if (!cam && c.type === 'video') {
-      this.local.camOn = false;
-      this.client.setDevice({ callID: c.callID, camera: false }).catch(() => {});
+    // What could not be captured is announced as off, so others see it.
+    const off = {};
+    if (!cam && c.type === 'video') { this.local.camOn = false; off.camera = false; }
+    if (!mic) { this.local.micOn = false; off.microphone = false; }
+    if (Object.keys(off).length) {
+      const me = c.members.get(this.user.id);
+      if (me) Object.assign(me, off);
+      this.changed('local', 'members');
+      this.client.setDevice({ callID: c.callID, ...off }).catch(() => {});
     }
     const tracks = [mic, cam].filter(Boolean);
     if (tracks.length === 0) return;

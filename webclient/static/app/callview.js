@@ -457,7 +457,7 @@ export class CallView {
     this.el.dataset.panel = which;
     this.btnMembers.setAttribute('aria-expanded', String(which === 'members'));
     this.btnInvite.setAttribute('aria-expanded', String(which === 'invite'));
-    this.panelEl.querySelector('[data-autofocus]')?.focus();
+    (this.panelEl.querySelector('[data-autofocus]') || this.panelEl.querySelector('.rf-panel-head button'))?.focus();
   }
 
   closePanel() {
