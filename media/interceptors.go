@@ -47,16 +47,32 @@ func RegisterInterceptors(r *interceptor.Registry, lf logging.LoggerFactory, ext
 		return fmt.Errorf("media: nack responder: %w", err)
 	}
 	r.Add(responder)
-	return registerCommon(r, lf)
+	if err := registerCommon(r, lf); err != nil {
+		return err
+	}
+	senderReports, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(lf))
+	if err != nil {
+		return fmt.Errorf("media: sender reports: %w", err)
+	}
+	r.Add(senderReports)
+	return nil
 }
 
-// RegisterServerInterceptors adds the server's lean set to r: everything
-// RegisterInterceptors adds except the NACK responder. A per-subscriber
-// responder would keep its own copy of the last 1024 packets of every
-// stream it sends (80% of the server's heap with 100 subscribers) and copy
-// every forwarded packet once more; package sfu instead keeps ONE
-// retransmission ring per received layer and answers subscribers' NACKs from
-// it (sfu/retransmit.go). New uses this set.
+// RegisterServerInterceptors adds the server's lean set to r: the NACK
+// generator, receiver reports and the TWCC sender, which act on what
+// publishers send, and nothing on the per-subscriber send path:
+//
+//   - no NACK responder: it would keep its own copy of the last 1024
+//     packets of every stream it sends (80% of the server's heap with 100
+//     subscribers) and copy every forwarded packet once more; package sfu
+//     keeps ONE retransmission ring per received layer instead and answers
+//     subscribers' NACKs from it (sfu/retransmit.go);
+//   - no sender-report interceptor: it takes a lock and reads the clock for
+//     every packet written to every subscriber; package sfu sends the
+//     sender reports itself once a second from counters it keeps anyway
+//     (sfu/senderreport.go).
+//
+// New uses this set.
 func RegisterServerInterceptors(r *interceptor.Registry, lf logging.LoggerFactory, extra ...interceptor.Factory) error {
 	for _, f := range extra {
 		r.Add(f)
@@ -64,7 +80,8 @@ func RegisterServerInterceptors(r *interceptor.Registry, lf logging.LoggerFactor
 	return registerCommon(r, lf)
 }
 
-// registerCommon adds the interceptors clients and the server share.
+// registerCommon adds the receive-side interceptors clients and the server
+// share.
 func registerCommon(r *interceptor.Registry, lf logging.LoggerFactory) error {
 	generator, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(lf))
 	if err != nil {
@@ -74,17 +91,12 @@ func registerCommon(r *interceptor.Registry, lf logging.LoggerFactory) error {
 	if err != nil {
 		return fmt.Errorf("media: receiver reports: %w", err)
 	}
-	senderReports, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(lf))
-	if err != nil {
-		return fmt.Errorf("media: sender reports: %w", err)
-	}
 	twccSender, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(lf))
 	if err != nil {
 		return fmt.Errorf("media: twcc sender: %w", err)
 	}
 	r.Add(generator)
 	r.Add(receiverReports)
-	r.Add(senderReports)
 	r.Add(twccSender)
 	return nil
 }

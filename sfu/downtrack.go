@@ -48,6 +48,7 @@ type DownTrack struct {
 	markNext  bool   // set the marker bit on the next audio packet (RFC 3551 §4.1)
 	mapGen    uint32 // generation of the Rewriter mapping last published in srcMap
 	forwarded atomic.Uint64
+	octets    atomic.Uint64 // payload octets written, for sender reports
 
 	// srcMap is the current source's translation, for answering NACKs
 	// (retransmit.go); retransmitted counts the packets resent.

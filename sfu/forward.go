@@ -122,6 +122,7 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) bool {
 	switch {
 	case err == nil && n > 0:
 		d.forwarded.Add(1)
+		d.octets.Add(uint64(len(f.payload)))
 		return true
 	case err == nil:
 		// Pion accepted nothing (its SRTP session is not ready): the

@@ -78,6 +78,8 @@ type Peer struct {
 	videoDowns atomic.Int32   // video DownTracks, to split the REMB estimate
 	subReady   atomic.Bool    // the subscriber PC has connected (DTLS done)
 
+	reportsOnce sync.Once // starts reportLoop with the first subscription
+
 	mu        sync.Mutex
 	closed    bool                         // guarded by mu
 	remoteSet [2]bool                      // guarded by mu

@@ -24,7 +24,14 @@ type recvPacket struct {
 type recvTrack struct {
 	remote *webrtc.TrackRemote
 	mu     sync.Mutex
-	pkts   []recvPacket // guarded by mu
+	pkts   []recvPacket        // guarded by mu
+	srs    []rtcp.SenderReport // guarded by mu: sender reports for the track's SSRC
+}
+
+func (r *recvTrack) senderReports() []rtcp.SenderReport {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]rtcp.SenderReport(nil), r.srs...)
 }
 
 func (r *recvTrack) packets() []recvPacket {
@@ -54,9 +61,24 @@ func (e *testEnv) newSubscriber(p *testPeer, holdAnswers bool) *subClient {
 	if holdAnswers {
 		s.hold = make(chan struct{}, 64)
 	}
-	s.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	s.pc.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 		rt := &recvTrack{remote: tr}
 		s.tracks <- rt
+		s.goRun(func() {
+			for {
+				pkts, _, err := rcv.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == uint32(tr.SSRC()) {
+						rt.mu.Lock()
+						rt.srs = append(rt.srs, *sr)
+						rt.mu.Unlock()
+					}
+				}
+			}
+		})
 		s.goRun(func() {
 			buf := make([]byte, 1500)
 			for {

@@ -59,6 +59,7 @@ func (p *Peer) Subscribe(up *UpTrack, streamID string) (*DownTrack, error) {
 	}
 	d.retarget()
 	sender := d.sender
+	p.startReports()
 	if !p.spawn(func() { d.rtcpLoop(sender) }) {
 		p.detach(d)
 		return nil, ErrClosed

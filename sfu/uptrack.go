@@ -67,6 +67,7 @@ type upLayer struct {
 	lastPacket   atomic.Int64  // track clock, ns
 	lastKeyframe atomic.Int64  // track clock, ns
 	want         atomic.Int64  // keyframe wanted since (track clock, ns); 0 = no
+	latest       atomic.Uint64 // latest packet's timestamp and arrival (packTSArrival)
 
 	lastPLI   int64 // control goroutine: when the last PLI went out
 	prevBytes uint64

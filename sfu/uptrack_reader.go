@@ -68,6 +68,7 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	wall := time.Now()
 	now := int64(wall.Sub(u.epoch))
 	l.lastPacket.Store(now)
+	l.latest.Store(packTSArrival(pkt.Timestamp, now))
 	l.bytes.Add(uint64(len(b)))
 
 	keyframe := true
