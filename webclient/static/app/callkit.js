@@ -334,7 +334,12 @@ export class CallKit extends Emitter {
       this._showEnded({ title: 'Call failed', detail: errorText(err), kind: 'error' });
       throw err;
     }
-    if (!this.outgoing || this.outgoing.canceled) return res.callID; // canceled meanwhile
+    if (!this.outgoing || this.outgoing.canceled) {
+      // Canceled before the invitation was out: stop its ringing now.
+      this.client.cancel({ callID: res.callID }).catch(() => {});
+      this.client.leave(res.callID).catch(() => {});
+      return res.callID;
+    }
     this.outgoing.callID = res.callID;
     for (const r of res.invitees || []) {
       const c = this.outgoing.callees.find((x) => x.user.id === r.user.id);
@@ -348,7 +353,12 @@ export class CallKit extends Emitter {
     try {
       st = await this.client.join({ callID: res.callID });
     } catch (err) {
-      if (this.call || !this.outgoing) return res.callID; // ended meanwhile (e.g. all busy)
+      if (this.call || !this.outgoing || this.outgoing.callID !== res.callID) return res.callID; // ended meanwhile (e.g. all busy)
+      this.outgoing = null;
+      this.client.cancel({ callID: res.callID }).catch(() => {});
+      this.client.leave(res.callID).catch(() => {});
+      this._releaseLocal();
+      this._showEnded({ title: 'Call failed', detail: errorText(err), kind: 'error' });
       throw err;
     }
     if (!this.outgoing || this.outgoing.callID !== res.callID) return res.callID;
@@ -444,18 +454,22 @@ export class CallKit extends Emitter {
    */
   async acceptCall(callID = this.incoming?.callID) {
     const inv = this.incomingQueue.find((i) => i.callID === callID);
-    if (!inv) return;
-    this.incomingQueue = this.incomingQueue.filter((i) => i !== inv);
+    if (!inv || inv.accepting) return;
+    // The incoming screen stays (answering…) until the server confirms.
+    inv.accepting = true;
     this.changed('incoming');
     const media = this._captureLocal(inv.type);
     let st;
     try {
       st = await this.client.accept({ callID });
     } catch (err) {
+      this.incomingQueue = this.incomingQueue.filter((i) => i !== inv);
       this._releaseLocal();
       this._showEnded({ title: 'Could not join', detail: errorText(err), kind: 'error' });
       return;
     }
+    this.incomingQueue = this.incomingQueue.filter((i) => i !== inv);
+    this.changed('incoming');
     this._enterCall(st, { ringing: false });
     this.emit('callStart', { callID });
     await this._startMedia(media);
@@ -464,7 +478,7 @@ export class CallKit extends Emitter {
   /** Declines the shown invitation (or the one of `callID`). */
   async declineCall(callID = this.incoming?.callID) {
     const inv = this.incomingQueue.find((i) => i.callID === callID);
-    if (!inv) return;
+    if (!inv || inv.accepting) return;
     this.incomingQueue = this.incomingQueue.filter((i) => i !== inv);
     this._showNextIncoming();
     await this.client.reject({ callID, reason: 'declined' }).catch((err) => console.warn('ringsfu ui: reject', err));

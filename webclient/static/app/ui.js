@@ -84,7 +84,7 @@ export class CallUI {
 
   updateSounds() {
     const k = this.kit;
-    if (k.view === 'incoming' && k.incoming) this.sounds.play('ringtone');
+    if (k.view === 'incoming' && k.incoming && !k.incoming.accepting) this.sounds.play('ringtone');
     else if (k.view === 'outgoing' && k.outgoing) this.sounds.play('ringback');
     else if (this.sounds.current) this.sounds.stop();
   }
@@ -267,6 +267,7 @@ export class CallUI {
     const others = (inv.invitees || []).map(asUser).filter((x) => x.id !== k.user?.id);
     const kind = inv.type === 'voice' ? 'voice' : 'video';
     const more = k.incomingQueue.length - 1;
+    const busy = !!inv.accepting;
     return h('main', { class: 'rf-screen rf-incoming rf-dark-stage', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'rf-in-caller', 'aria-describedby': 'rf-in-type', dataset: { callId: inv.callID } },
       h('div', { class: 'rf-ringer' },
         h('div', { class: 'rf-pulse' }, avatar(caller, 'xl')),
@@ -277,11 +278,11 @@ export class CallUI {
         more > 0 ? h('p', { class: 'rf-sub', text: `${more} more call${more > 1 ? 's' : ''} waiting` }) : null),
       h('div', { class: 'rf-answer' },
         h('div', { class: 'rf-answer-btn' },
-          h('button', { type: 'button', class: 'rf-round rf-round-lg rf-danger', 'aria-label': `Decline call from ${caller.name}`, html: icons.hangup, onClick: () => k.declineCall(inv.callID) }),
+          h('button', { type: 'button', class: 'rf-round rf-round-lg rf-danger', disabled: busy, 'aria-label': `Decline call from ${caller.name}`, html: icons.hangup, onClick: () => k.declineCall(inv.callID) }),
           h('span', { text: 'Decline', 'aria-hidden': 'true' })),
         h('div', { class: 'rf-answer-btn' },
-          h('button', { type: 'button', class: 'rf-round rf-round-lg rf-accept', 'data-autofocus': true, 'aria-label': `Accept ${kind} call from ${caller.name}`, html: kind === 'video' ? icons.video : icons.phone, onClick: () => k.acceptCall(inv.callID) }),
-          h('span', { text: 'Accept', 'aria-hidden': 'true' }))));
+          h('button', { type: 'button', class: 'rf-round rf-round-lg rf-accept', disabled: busy, 'data-autofocus': !busy, 'aria-label': `Accept ${kind} call from ${caller.name}`, html: kind === 'video' ? icons.video : icons.phone, onClick: () => k.acceptCall(inv.callID) }),
+          h('span', { text: busy ? 'Joining…' : 'Accept', 'aria-hidden': 'true' }))));
   }
 
   outgoingScreen() {
