@@ -60,6 +60,12 @@ test('sign in (dev form and #token=), 1:1 video call with tones, frames decoded 
   assert.equal(await alice.page.getByRole('heading', { name: 'Bob' }).count(), 1, 'callee name on the calling screen');
   assert.equal(await alice.eval(() => window.__ringsfu.sound()), 'ringback', 'ringback plays while calling');
   assert.equal(await bob.eval(() => window.__ringsfu.sound()), 'ringtone', 'ringtone plays while ringing');
+  // The tones are real WebAudio: a running AudioContext with scheduled cycles.
+  for (const u of [alice, bob]) {
+    const d = await u.eval(() => window.__ringsfu.soundDetail());
+    assert.equal(d.context, 'running', `${u.name}: AudioContext running (${JSON.stringify(d)})`);
+    assert.ok(d.cycles >= 1, `${u.name}: tone scheduled`);
+  }
   await sleep(300);
   await alice.screenshot('ui-outgoing.png');
   await bob.screenshot('ui-incoming.png');

@@ -93,6 +93,7 @@ async function boot() {
     get client() { return ui.kit.client; },
     stats: () => ui.kit.mediaStats(),
     sound: () => ui.ui.sounds.current,
+    soundDetail: () => ui.ui.sounds.detail,
     state: () => {
       const k = ui.kit;
       return {

@@ -31,6 +31,8 @@ export class Sounds {
     this._timer = null;
     this._nodes = new Set();
     this._master = null;
+    /** Tone cycles scheduled so far (diagnostics). */
+    this.cycles = 0;
     const unlock = () => this.unlock();
     addEventListener('pointerdown', unlock, { capture: true });
     addEventListener('keydown', unlock, { capture: true });
@@ -45,6 +47,11 @@ export class Sounds {
       this._master.connect(this._ctx.destination);
     }
     return this._ctx;
+  }
+
+  /** What is playing, for diagnostics: tone, AudioContext state, cycles scheduled. */
+  get detail() {
+    return { current: this.current, context: this._ctx?.state ?? null, cycles: this.cycles };
   }
 
   /** Resumes the AudioContext (call from a user gesture). */
@@ -68,7 +75,7 @@ export class Sounds {
     const ctx = this._context();
     if (!ctx) return;
     if (ctx.state === 'suspended') ctx.resume().catch(() => {});
-    const cycle = () => this._schedule(p, ctx.currentTime + 0.05);
+    const cycle = () => { this.cycles++; this._schedule(p, ctx.currentTime + 0.05); };
     cycle();
     if (p.period > 0) this._timer = setInterval(cycle, p.period * 1000);
   }
