@@ -35,6 +35,9 @@ type BatchConn struct {
 	queue    []queuedDatagram // guarded by mu
 	sleeping bool             // guarded by mu: the writer waits on wake
 	closed   bool             // guarded by mu
+	firstAt  time.Time        // guarded by mu: when the oldest queued datagram was queued
+
+	queueDelay LatencyHistogram // per batch: oldest datagram's wait until sent
 
 	wake chan struct{} // capacity 1
 	done chan struct{} // closed when the writer goroutine has exited
@@ -98,6 +101,9 @@ func (c *BatchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 		c.bufs.Put(buf)
 		return 0, net.ErrClosed
 	}
+	if len(c.queue) == 0 {
+		c.firstAt = time.Now()
+	}
 	c.queue = append(c.queue, queuedDatagram{buf: buf, n: n, addr: addr})
 	wake := c.sleeping
 	c.sleeping = false
@@ -144,7 +150,7 @@ func (c *BatchConn) writeLoop() {
 			<-c.wake
 			c.mu.Lock()
 		}
-		full := c.queue
+		full, firstAt := c.queue, c.firstAt
 		c.queue = spare[:0]
 		c.notFull.Broadcast()
 		c.mu.Unlock()
@@ -165,6 +171,7 @@ func (c *BatchConn) writeLoop() {
 			}
 			batch = batch[k:]
 		}
+		c.queueDelay.Observe(time.Since(firstAt))
 		spare = full[:0]
 	}
 }
@@ -183,6 +190,10 @@ func (c *BatchConn) send(msgs []ipv4.Message) {
 		msgs = msgs[n:]
 	}
 }
+
+// QueueDelay returns, per batch, how long its oldest datagram waited from
+// being queued until its sendmmsg returned: the delay batching adds.
+func (c *BatchConn) QueueDelay() LatencySnapshot { return c.queueDelay.Snapshot() }
 
 // ReadFromAddrPort reads one datagram from the socket.
 func (c *BatchConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {

@@ -14,7 +14,8 @@ import (
 // created from, and the UDP mux it may share.
 type Engine struct {
 	api       *webrtc.API
-	mux       io.Closer // nil without Config.UDPPort
+	mux       io.Closer  // nil without Config.UDPPort
+	batch     *BatchConn // the shared socket's writer; nil without a bound UDPPort
 	log       zerolog.Logger
 	closeOnce sync.Once
 	closeErr  error
@@ -47,7 +48,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := configureNetwork(&se, ip, kind); err != nil {
 		return nil, err
 	}
-	mux, err := configurePorts(&se, cfg, ip, kind, lf)
+	mux, batch, err := configurePorts(&se, cfg, ip, kind, lf)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +59,9 @@ func New(cfg Config) (*Engine, error) {
 			webrtc.WithInterceptorRegistry(reg),
 			webrtc.WithSettingEngine(se),
 		),
-		mux: mux,
-		log: cfg.Logger,
+		mux:   mux,
+		batch: batch,
+		log:   cfg.Logger,
 	}
 	e.log.Info().Str("rtc_ip", cfg.RTCIP).Int("udp_port", cfg.UDPPort).
 		Uint16("udp_port_min", cfg.UDPPortMin).Uint16("udp_port_max", cfg.UDPPortMax).
@@ -70,6 +72,16 @@ func New(cfg Config) (*Engine, error) {
 // API returns the *webrtc.API to create PeerConnections with. It stays
 // usable until Close.
 func (e *Engine) API() *webrtc.API { return e.api }
+
+// SendQueueDelay returns the batching delay of the shared UDP socket
+// (BatchConn.QueueDelay); empty when the engine has no shared socket bound
+// to one address. Operators may export it next to sfu.ForwardingLatency.
+func (e *Engine) SendQueueDelay() LatencySnapshot {
+	if e.batch == nil {
+		return LatencySnapshot{}
+	}
+	return e.batch.QueueDelay()
+}
 
 // Close releases the shared UDP socket, if any. PeerConnections created from
 // the API should be closed first. Close is idempotent.

@@ -63,30 +63,31 @@ func configureNetwork(se *webrtc.SettingEngine, ip net.IP, kind rtcIPKind) error
 }
 
 // configurePorts sets the ephemeral range or opens the shared UDP socket.
-// It returns the mux to close, or nil.
+// It returns the mux to close, or nil, and the BatchConn under it, if any.
 func configurePorts(se *webrtc.SettingEngine, cfg Config, ip net.IP, kind rtcIPKind,
 	lf logging.LoggerFactory,
-) (io.Closer, error) {
+) (io.Closer, *BatchConn, error) {
 	if cfg.UDPPortMin != 0 {
 		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidPorts, err)
+			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPorts, err)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if cfg.UDPPort == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	log := lf.NewLogger("udpmux")
 	if kind == rtcIPLoopback || kind == rtcIPLocal {
 		// One socket bound to exactly the allowed address.
 		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: cfg.UDPPort})
 		if err != nil {
-			return nil, fmt.Errorf("media: listen udp %s:%d: %w", ip, cfg.UDPPort, err)
+			return nil, nil, fmt.Errorf("media: listen udp %s:%d: %w", ip, cfg.UDPPort, err)
 		}
 		// Writes leave in sendmmsg batches (batchconn.go).
-		mux := webrtc.NewICEUDPMux(log, NewBatchConn(conn))
+		bc := NewBatchConn(conn)
+		mux := webrtc.NewICEUDPMux(log, bc)
 		se.SetICEUDPMux(mux)
-		return mux, nil
+		return mux, bc, nil
 	}
 	// No address to bind to: one socket per non-loopback IPv4 address, all
 	// on the same port; with rtcIPNAT the candidates are rewritten anyway.
@@ -95,10 +96,10 @@ func configurePorts(se *webrtc.SettingEngine, cfg Config, ip net.IP, kind rtcIPK
 		ice.UDPMuxFromPortWithLogger(log),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("media: listen udp port %d: %w", cfg.UDPPort, err)
+		return nil, nil, fmt.Errorf("media: listen udp port %d: %w", cfg.UDPPort, err)
 	}
 	se.SetICEUDPMux(mux)
-	return mux, nil
+	return mux, nil, nil
 }
 
 // isLoopbackInterface reports whether the named interface is a loopback one.

@@ -181,3 +181,17 @@ func TestParallelFanOut(t *testing.T) {
 		t.Fatal("helpers not stopped")
 	}
 }
+
+// TestForwardingLatencyRecorded checks that every forwarded packet is
+// counted in ForwardingLatency.
+func TestForwardingLatencyRecorded(t *testing.T) {
+	f := newFanOutFixture(t, 3)
+	before := ForwardingLatency()
+	for i := 0; i < 20; i++ {
+		f.next()
+	}
+	d := ForwardingLatency().Sub(before)
+	if d.Count() < 20 || d.Quantile(0.5) <= 0 {
+		t.Fatalf("%d observations, q50 %v", d.Count(), d.Quantile(0.5))
+	}
+}

@@ -95,8 +95,11 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	l.fan.run(*u.downs.Load())
 	// Kept for NACKs only if some subscriber got it: a layer nobody
 	// receives costs no ring memory (retransmit.go).
-	if u.isVideo() && l.fan.lastWritten > 0 {
-		l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
+	if l.fan.lastWritten > 0 {
+		forwardLatency.Observe(time.Since(wall))
+		if u.isVideo() {
+			l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
+		}
 	}
 }
 
