@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -28,8 +29,10 @@ import (
 // any track is published; tests and benchmarks may lower it.
 var ParallelFanOutMin = 64
 
-// maxFanOutHelpers bounds the helper goroutines of one layer.
-const maxFanOutHelpers = 3
+// maxFanOutHelpers bounds the helper goroutines of one layer: one fewer
+// than the processors Go may use (more chunks than processors only add
+// wake-ups, and delay the socket's writer goroutine), at least 1, at most 3.
+var maxFanOutHelpers = max(1, min(3, runtime.GOMAXPROCS(0)-1))
 
 // fanOut is a layer reader's fan-out state; only the reader calls run and
 // stop.
