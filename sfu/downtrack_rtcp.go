@@ -37,6 +37,7 @@ func (d *DownTrack) rtcpLoop(r packetReader) {
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.up.stats.PLIsIn.Add(1)
 				d.relayKeyframeRequest()
 			case *rtcp.TransportLayerNack:
 				if rtx == nil {

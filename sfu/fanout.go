@@ -39,11 +39,13 @@ var maxFanOutHelpers = max(1, min(3, runtime.GOMAXPROCS(0)-1))
 type fanOut struct {
 	f forwardPacket // the packet being fanned out (helpers read it)
 
-	lastWritten int // DownTracks written for the previous packet
+	lastWritten int    // DownTracks written for the previous packet
+	lastBytes   uint64 // bytes those writes carried
 	helpers     []chan []*DownTrack
 	pending     sync.WaitGroup // chunks handed out for the current packet
 	exited      sync.WaitGroup // helper goroutines running
 	written     atomic.Int64   // DownTracks written by the helpers
+	bytes       atomic.Uint64  // bytes written by the helpers
 }
 
 // run offers fo.f to every DownTrack of downs.
@@ -54,33 +56,35 @@ func (fo *fanOut) run(downs []*DownTrack) {
 	}
 	chunks = max(1, min(chunks, 1+maxFanOutHelpers, len(downs)))
 	if chunks == 1 {
-		fo.lastWritten = fo.forwardAll(downs)
+		fo.lastWritten, fo.lastBytes = fo.forwardAll(downs)
 		return
 	}
 	fo.startHelpers(chunks - 1)
 	size := (len(downs) + chunks - 1) / chunks
 	fo.written.Store(0)
+	fo.bytes.Store(0)
 	fo.pending.Add(chunks - 1)
 	for i := 1; i < chunks; i++ {
 		lo := min(i*size, len(downs))
 		hi := min(lo+size, len(downs))
 		fo.helpers[i-1] <- downs[lo:hi]
 	}
-	w := fo.forwardAll(downs[:size])
+	w, n := fo.forwardAll(downs[:size])
 	fo.pending.Wait()
 	fo.lastWritten = w + int(fo.written.Load())
+	fo.lastBytes = n + fo.bytes.Load()
 }
 
 // forwardAll offers the packet to each DownTrack of chunk and returns how
-// many wrote it.
-func (fo *fanOut) forwardAll(chunk []*DownTrack) int {
-	n := 0
+// many wrote it, and how many bytes they wrote.
+func (fo *fanOut) forwardAll(chunk []*DownTrack) (written int, bytes uint64) {
 	for _, d := range chunk {
-		if d.forward(&fo.f) {
-			n++
+		if n := d.forward(&fo.f); n > 0 {
+			written++
+			bytes += uint64(n)
 		}
 	}
-	return n
+	return written, bytes
 }
 
 // startHelpers makes sure n helpers run.
@@ -97,7 +101,9 @@ func (fo *fanOut) startHelpers(n int) {
 func (fo *fanOut) help(ch chan []*DownTrack) {
 	defer fo.exited.Done()
 	for chunk := range ch {
-		fo.written.Add(int64(fo.forwardAll(chunk)))
+		w, n := fo.forwardAll(chunk)
+		fo.written.Add(int64(w))
+		fo.bytes.Add(n)
 		fo.pending.Done()
 	}
 }

@@ -35,12 +35,12 @@ import (
 // Control-side changes (pause, mute, restart) only store owner = -1, which
 // sends the next keyframe's reader through the swap path.
 
-// forward offers one packet of layer f.slot to the subscriber and reports
-// whether it was written.
-func (d *DownTrack) forward(f *forwardPacket) bool {
+// forward offers one packet of layer f.slot to the subscriber and returns
+// the bytes written (0: not written).
+func (d *DownTrack) forward(f *forwardPacket) int {
 	b := d.bind.Load()
 	if b == nil {
-		return false // not negotiated yet, or stopped
+		return 0 // not negotiated yet, or stopped
 	}
 	slot := int32(f.slot)
 	in := &d.inflight[f.slot]
@@ -48,11 +48,11 @@ func (d *DownTrack) forward(f *forwardPacket) bool {
 	if owner := d.owner.Load(); owner != slot {
 		if !f.keyframe || d.target.Load() != slot || !d.owner.CompareAndSwap(owner, slot) {
 			in.Store(0)
-			return false
+			return 0
 		}
 		if !d.waitExclusive(slot) {
 			in.Store(0)
-			return false
+			return 0
 		}
 		d.startSource()
 	}
@@ -91,10 +91,10 @@ func (d *DownTrack) startSource() {
 // the owning reader calls it. Extensions received from the publisher are
 // dropped (their ids belong to the publisher's session, RFC 8285 §5);
 // abs-send-time and the audio level are written with the subscriber's ids.
-func (d *DownTrack) write(b *binding, f *forwardPacket) bool {
+func (d *DownTrack) write(b *binding, f *forwardPacket) int {
 	seq, ts, ok := d.rw.Rewrite(f.header.SequenceNumber, f.header.Timestamp, f.arrival)
 	if !ok {
-		return false
+		return 0
 	}
 	d.publishMapping(f.slot)
 	h := &d.hdr
@@ -123,12 +123,13 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) bool {
 	case err == nil && n > 0:
 		d.forwarded.Add(1)
 		d.octets.Add(uint64(len(f.payload)))
-		return true
+		return n
 	case err == nil:
 		// Pion accepted nothing (its SRTP session is not ready): the
 		// subscriber did not get this packet, so restart at a keyframe.
 		d.owner.Store(-1)
 		d.up.requestKeyframe(f.slot)
 	}
-	return false
+	d.up.stats.Dropped.Add(1)
+	return 0
 }

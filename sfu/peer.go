@@ -53,6 +53,11 @@ type PeerConfig struct {
 	OnUpTrackEnded func(*UpTrack)
 	// OnConnectionState reports a PeerConnection state change.
 	OnConnectionState func(t Target, s webrtc.PeerConnectionState)
+
+	// Stats, shared by every Peer of a server, counts the media plane's
+	// work (stats.go). Default nil: the Peer counts into a private Stats
+	// nobody reads.
+	Stats *Stats
 }
 
 // Peer is one call member's publisher and subscriber PeerConnections.
@@ -100,6 +105,9 @@ func NewPeer(cfg PeerConfig) (*Peer, error) {
 		cfg.GatherTimeout = 5 * time.Second
 	}
 	setDefaultCallbacks(&cfg)
+	if cfg.Stats == nil {
+		cfg.Stats = &Stats{}
+	}
 	pcCfg := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle}
 	pub, err := cfg.API.NewPeerConnection(pcCfg)
 	if err != nil {

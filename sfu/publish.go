@@ -207,6 +207,7 @@ func (p *Peer) upTrackFor(mid string, tr *webrtc.TrackRemote) (*UpTrack, int) {
 			log:       p.log,
 			publisher: p,
 			sendPLI:   p.sendPLI,
+			stats:     p.cfg.Stats,
 		})
 		p.ups[mid] = u
 	}
@@ -216,6 +217,7 @@ func (p *Peer) upTrackFor(mid string, tr *webrtc.TrackRemote) (*UpTrack, int) {
 // sendPLI sends a Picture Loss Indication (RFC 4585 §6.3.1) to the
 // publisher for one SSRC.
 func (p *Peer) sendPLI(ssrc uint32) {
+	p.cfg.Stats.PLIsOut.Add(1)
 	if err := p.pub.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
 		p.log.Debug().Err(err).Uint32("ssrc", ssrc).Msg("pli not sent")
 	}

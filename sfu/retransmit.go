@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -160,7 +161,10 @@ func (d *DownTrack) onNACK(n *rtcp.TransportLayerNack, s *rtxScratch) {
 		return
 	}
 	ring := &d.up.layers[m.slot].ring
+	asked := 0
+	defer func() { d.up.stats.NACKsIn.Add(uint64(asked)) }()
 	for _, p := range n.Nacks {
+		asked += 1 + bits.OnesCount16(uint16(p.LostPackets))
 		d.resend(b, m, ring, p.PacketID, s)
 		for i := uint16(0); i < 16; i++ {
 			if p.LostPackets&(1<<i) != 0 {
@@ -200,6 +204,7 @@ func (d *DownTrack) resend(b *binding, m *sourceMap, ring *retransmitRing, outSe
 	}
 	if _, err := b.writer.WriteRTP(h, payload); err == nil {
 		d.retransmitted.Add(1)
+		d.up.stats.Retransmits.Add(1)
 	}
 }
 

@@ -28,6 +28,8 @@ type UpTrack struct {
 	publisher *Peer
 	// sendPLI asks the publisher for a keyframe on one SSRC.
 	sendPLI func(ssrc uint32)
+	// stats is the publisher's PeerConfig.Stats (never nil).
+	stats *Stats
 
 	// Set once, before OnUpTrack, when the first layer's codec is verified.
 	codec        webrtc.RTPCodecParameters
@@ -86,6 +88,7 @@ type upTrackParams struct {
 	log       zerolog.Logger
 	publisher *Peer
 	sendPLI   func(ssrc uint32)
+	stats     *Stats // nil: a private one
 }
 
 func newUpTrack(p upTrackParams) *UpTrack {
@@ -99,10 +102,14 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		epoch:     time.Now(),
 		publisher: p.publisher,
 		sendPLI:   p.sendPLI,
+		stats:     p.stats,
 		nSlots:    max(1, len(p.rids)),
 		kfWake:    make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		downSet:   map[*DownTrack]struct{}{},
+	}
+	if u.stats == nil {
+		u.stats = &Stats{}
 	}
 	if u.sendPLI == nil {
 		u.sendPLI = func(uint32) {}

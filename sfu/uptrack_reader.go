@@ -70,6 +70,8 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	l.lastPacket.Store(now)
 	l.latest.Store(packTSArrival(pkt.Timestamp, now))
 	l.bytes.Add(uint64(len(b)))
+	u.stats.PacketsIn.Add(1)
+	u.stats.BytesIn.Add(uint64(len(b)))
 
 	keyframe := true
 	if u.keyframe != nil {
@@ -96,7 +98,11 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	// Kept for NACKs only if some subscriber got it: a layer nobody
 	// receives costs no ring memory (retransmit.go).
 	if l.fan.lastWritten > 0 {
-		forwardLatency.Observe(time.Since(wall))
+		u.stats.PacketsOut.Add(uint64(l.fan.lastWritten))
+		u.stats.BytesOut.Add(l.fan.lastBytes)
+		lat := time.Since(wall)
+		forwardLatency.Observe(lat)
+		u.stats.ObserveLatency(lat)
 		if u.isVideo() {
 			l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
 		}
