@@ -5,7 +5,7 @@
 import { h, replaceChildren, avatar, icons } from './dom.js';
 import { CallView } from './callview.js';
 import { Sounds } from './sounds.js';
-import { CALLEE_STATE_TEXT, asUser } from './callkit.js';
+import { CALLEE_STATE_TEXT, asUser } from './model.js';
 
 const ID_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
 
