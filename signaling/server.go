@@ -136,6 +136,12 @@ func New(cfg Config) (*Server, error) {
 		CheckOrigin:     s.checkOrigin,
 	}
 	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
+	if cfg.PeerConfig.Stats == nil {
+		cfg.PeerConfig.Stats = &sfu.Stats{}
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(newMediaCollector(cfg.PeerConfig.Stats))
+	}
 	obs := Observers{newCallMetrics(cfg.Registerer)}
 	if cfg.Observer != nil {
 		obs = append(obs, cfg.Observer)

@@ -106,7 +106,8 @@ func TestServeShutdownClosesEveryWebSocketWith1001(t *testing.T) {
 	resp.Body.Close()
 	for _, want := range []string{"ringsfu_calls 1", "ringsfu_members 2", "ringsfu_sessions 2",
 		`ringsfu_invitations_total{outcome="accepted"} 1`, `ringsfu_messages_received_total{type="invite"} 1`,
-		"go_goroutines", "process_cpu_seconds_total"} {
+		"go_goroutines", "process_cpu_seconds_total", "ringsfu_rtp_packets_out_total", "ringsfu_forward_latency_seconds_bucket",
+		"ringsfu_nacks_total", "ringsfu_plis_sent_total", "ringsfu_webhooks_dropped_total"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
