@@ -109,4 +109,24 @@ func TestRunMeasuresARealCall(t *testing.T) {
 	if rep.LatencyMsP50 <= 0 || rep.JoinMsP50 <= 0 || rep.ServerRSSBytes <= 0 || rep.LoadgenCPUCores <= 0 {
 		t.Fatalf("report: %+v", rep)
 	}
+	// The server's own media metrics saw the same traffic.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetCounter() != nil:
+				got[mf.GetName()] += m.GetCounter().GetValue()
+			case m.GetHistogram() != nil:
+				got[mf.GetName()] += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	if got["ringsfu_rtp_packets_in_total"] < 100 || got["ringsfu_rtp_packets_out_total"] < 100 ||
+		got["ringsfu_rtp_bytes_out_total"] < 10000 || got["ringsfu_forward_latency_seconds"] < 1 {
+		t.Fatalf("media metrics: %v", got)
+	}
 }
