@@ -4,15 +4,17 @@
 // operator's --rtc-ip and ports), a bridge from Pion's logging to zerolog,
 // and small RTP helpers used on the forwarding path: keyframe detection for
 // VP8, VP9, H.264 and AV1, a sequence-number/timestamp Rewriter that keeps an
-// outgoing stream continuous across source switches, and a pool of packet
-// buffers.
+// outgoing stream continuous across source switches, a pool of packet
+// buffers, a latency histogram, and BatchConn, the shared UDP socket that
+// sends in sendmmsg batches.
 //
-// Imports: the standard library, Pion modules and zerolog. It imports no
-// package of this project; package sfu builds on it.
+// Imports: the standard library, Pion modules, golang.org/x/net/ipv4 and
+// zerolog. It imports no package of this project; package sfu builds on it.
 //
-// Goroutines: the package starts none of its own. An Engine configured with
-// a UDP port owns Pion's UDP mux, whose internal reader goroutine ends when
-// Engine.Close is called. The RTP helpers are plain values: a Rewriter must
+// Goroutines: an Engine configured with a UDP port bound to one address
+// owns a BatchConn, whose writer goroutine ends when Engine.Close closes the
+// mux (and with it the BatchConn), and Pion's UDP mux, whose internal reader
+// goroutine ends then too. The RTP helpers are plain values: a Rewriter must
 // be used by one goroutine at a time, the keyframe functions are pure, and a
 // BufferPool is safe for concurrent use.
 package media

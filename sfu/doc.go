@@ -20,17 +20,23 @@
 //     one more offer). It exits when the Peer is closed.
 //   - UpTrack: one reader goroutine per received remote track, i.e. per
 //     simulcast layer, which fans each packet out to an atomic snapshot of
-//     DownTracks (no lock, no allocation, no goroutine per packet); one RTCP
+//     DownTracks (no lock, no allocation, no goroutine per packet; above
+//     ParallelFanOutMin subscribers the reader splits the fan-out with up to
+//     GOMAXPROCS-1 helper goroutines it starts on first use and stops when
+//     it exits, fanout.go); one RTCP
 //     reader per layer so that the receive-side interceptors run; and one
 //     control goroutine that sends throttled keyframe requests (PLI) and
 //     measures layer bitrates. Readers exit when Pion ends the track (PC
 //     closed or m-line removed); the control goroutine when the last reader
 //     has exited or the Peer is closed. All are owned by the publishing Peer.
-//   - DownTrack: one goroutine reading the RTPSender's RTCP (interceptors
-//     such as the NACK responder only run while someone reads), relaying
-//     PLI/FIR upstream and feeding REMB into layer selection. It exits when
-//     the sender is stopped (Unsubscribe, or the subscriber PC closed). It is
-//     owned by the subscribing Peer.
+//   - DownTrack: one goroutine reading the RTPSender's RTCP, answering NACKs
+//     from the UpTrack layer's shared retransmission ring (retransmit.go),
+//     relaying PLI/FIR upstream and feeding REMB into layer selection. It
+//     exits when the sender is stopped (Unsubscribe, or the subscriber PC
+//     closed). It is owned by the subscribing Peer.
+//   - Peer: one sender-report goroutine, started with its first
+//     subscription, that sends the RTCP sender reports of all its DownTracks
+//     every second (senderreport.go); it exits when the Peer is closed.
 //
 // Peer.Close closes both PCs and waits for all of the Peer's goroutines.
 // Callbacks in PeerConfig are called from these goroutines and must not
