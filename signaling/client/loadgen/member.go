@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -21,6 +22,9 @@ type member struct {
 	s       *client.Session
 	sources []*source
 	joinAt  time.Time // when its call's invite that rang it was sent
+	// ready is set once the member no longer waits for any event, so its
+	// event queue may be emptied (the load generator reads none of it).
+	ready atomic.Bool
 
 	mu         sync.Mutex
 	tracks     map[string]*trackStats // by publisher/track id

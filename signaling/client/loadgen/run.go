@@ -41,6 +41,31 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	start := time.Now()
 	run := fmt.Sprintf("%x", start.UnixNano()&0xffffff)
+	// Events nobody reads would pile up (a big call sends every member the
+	// full invitee list on each change): drop them for members past setup.
+	drainStop := make(chan struct{})
+	drainDone := make(chan struct{})
+	defer func() { close(drainStop); <-drainDone }()
+	go func() {
+		defer close(drainDone)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-drainStop:
+				return
+			case <-t.C:
+			}
+			allMu.Lock()
+			ms := append([]*member(nil), all...)
+			allMu.Unlock()
+			for _, m := range ms {
+				if m.ready.Load() {
+					m.c.Discard()
+				}
+			}
+		}
+	}()
 	// Calls are set up concurrently, a few at a time.
 	sem := make(chan struct{}, 4)
 	errs := make(chan error, cfg.Calls)
@@ -51,10 +76,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func(ci int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ms, err := setupCall(ctx, &cfg, api, run, ci, pace)
-			allMu.Lock()
-			all = append(all, ms...)
-			allMu.Unlock()
+			_, err := setupCall(ctx, &cfg, api, run, ci, pace, func(m *member) {
+				allMu.Lock()
+				all = append(all, m)
+				allMu.Unlock()
+			})
 			if err != nil {
 				errs <- err
 			}
@@ -83,7 +109,8 @@ func collect(ch <-chan error) []error {
 // setupCall places one call with real invitations: member 0 invites the
 // others (nine per request, inviting in calling), each accepts, then every
 // member starts media and the publishers publish.
-func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci int, pace <-chan time.Time) ([]*member, error) {
+func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci int, pace <-chan time.Time,
+	track func(*member)) ([]*member, error) {
 	var ms []*member
 	for mi := 0; mi < cfg.Members; mi++ {
 		if pace != nil {
@@ -97,6 +124,7 @@ func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci
 		if err != nil {
 			return ms, err
 		}
+		track(m)
 		ms = append(ms, m)
 	}
 	init := ms[0]
@@ -114,6 +142,7 @@ func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci
 			return ms, err
 		}
 	}
+	init.ready.Store(true)
 	for lo := 1; lo < len(ms); lo += 9 {
 		hi := min(lo+9, len(ms))
 		req := signaling.InviteRequest{Type: "video", CallID: callID}
@@ -140,9 +169,8 @@ func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci
 					return ms, err
 				}
 			}
-			m.c.Discard()
+			m.ready.Store(true)
 		}
-		init.c.Discard()
 	}
 	return ms, nil
 }
