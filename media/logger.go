@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pion/logging"
 	"github.com/rs/zerolog"
@@ -64,7 +65,13 @@ func (l pionLogger) Infof(format string, args ...any) {
 func (l pionLogger) Warn(msg string) { l.log.Warn().Msg(msg) }
 
 func (l pionLogger) Warnf(format string, args ...any) {
-	if e := l.log.Warn(); e.Enabled() {
+	e := l.log.Warn()
+	if strings.HasPrefix(format, "Incoming unhandled RTCP ssrc") {
+		// Receive-only peers send reports from SSRCs no track announces;
+		// Pion says so once per SSRC, which is not worth a warning.
+		e = l.log.Debug()
+	}
+	if e.Enabled() {
 		e.Msg(fmt.Sprintf(format, args...))
 	}
 }
