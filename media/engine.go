@@ -48,6 +48,14 @@ func New(cfg Config) (*Engine, error) {
 	if err := configureNetwork(&se, ip, kind); err != nil {
 		return nil, err
 	}
+	// Where the server answers (publisher PCs) it takes the DTLS server
+	// role, so that it, not the client, picks the SRTP profile (RFC 5764
+	// §4.1.2) and AES-GCM wins; Chromium as DTLS server picks AES-CM.
+	// Where it offers (subscriber PCs) it offers actpass and browsers
+	// answer active, which makes it the DTLS server too.
+	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer); err != nil {
+		return nil, fmt.Errorf("media: dtls role: %w", err)
+	}
 	mux, batch, err := configurePorts(&se, cfg, ip, kind, lf)
 	if err != nil {
 		return nil, err

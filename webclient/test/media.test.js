@@ -68,6 +68,8 @@ async function assertMediaFlows(p, from) {
     assert.equal(pair.remote.address, '127.0.0.1', `${p.name}: ${which} remote ${JSON.stringify(pair.remote)}`);
     // Chromium may hide its own address (null); when it shows one, it must be loopback.
     if (pair.local.address) assert.equal(pair.local.address, '127.0.0.1', `${p.name}: ${which} local ${JSON.stringify(pair.local)}`);
+    // The server offers AES-GCM first (media/engine.go); Chromium must end up on it.
+    assert.equal(pair.srtpCipher, 'SRTP_AEAD_AES_128_GCM', `${p.name}: ${which} SRTP cipher`);
   }
   return { s1, s2, video: [v1, v2], audio: [a1, a2] };
 }

@@ -100,8 +100,11 @@ function selectedPair(report) {
   if (!pair) return null;
   const local = report.get(pair.localCandidateId) || {};
   const remote = report.get(pair.remoteCandidateId) || {};
+  let srtpCipher = null;
+  for (const s of report.values()) if (s.type === 'transport' && s.srtpCipher) srtpCipher = s.srtpCipher;
   return {
     state: pair.state,
+    srtpCipher,
     local: { address: local.address ?? local.ip ?? null, port: local.port, type: local.candidateType, protocol: local.protocol },
     remote: { address: remote.address ?? remote.ip ?? null, port: remote.port, type: remote.candidateType, protocol: remote.protocol },
   };
