@@ -1,26 +1,16 @@
 // Browser test 2 (media): two Chromium pages in one call publish the fake
 // camera and microphone through the real SFU and decode each other's media.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
 import { openParticipant } from './helpers/pages.js';
 import { artifactsDir, waitFor, sleep } from './helpers/util.js';
 
 let server;
 let chrome;
 
-before(async () => {
-  server = await startServer({ name: 'media' });
-  chrome = await launchChromium({ name: 'media' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-}, { timeout: 60_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-}, { timeout: 30_000 });
+serverAndBrowser('media', (s, c) => { server = s; chrome = c; }, { timeout: 60_000 });
 
 const mediaURL = (params) => `${server.origin}/test/media.html?${new URLSearchParams(params)}`;
 

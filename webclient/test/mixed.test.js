@@ -3,11 +3,10 @@
 // carol: signaling/client/example/member playing the VP8/Opus fixtures) in
 // one call, through the real server, all on 127.0.0.1. Everyone must see
 // and hear both others.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
 import { openParticipant } from './helpers/pages.js';
 import { memberBinary, removeMemberBinary, startMember, fixture } from './helpers/gomember.js';
 import { artifactsDir, waitFor, sleep } from './helpers/util.js';
@@ -20,18 +19,8 @@ const DEV_SECRET = 'ringsfu-dev-secret-do-not-use-in-production';
 let server;
 let chrome;
 
-before(async () => {
-  memberBinary(); // build before the clock of any test starts
-  server = await startServer({ name: 'mixed' });
-  chrome = await launchChromium({ name: 'mixed' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-}, { timeout: 240_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-  removeMemberBinary();
-}, { timeout: 30_000 });
+serverAndBrowser('mixed', (s, c) => { server = s; chrome = c; },
+  { timeout: 240_000, setup: memberBinary /* build before the clock of any test starts */, teardown: removeMemberBinary });
 
 const mediaURL = (params) => `${server.origin}/test/media.html?${new URLSearchParams(params)}`;
 

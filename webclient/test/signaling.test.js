@@ -1,25 +1,15 @@
 // Browser test 1 (SDK signaling, no media): real Chromium pages drive the
 // SDK against the real server binary.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
-import { startServer } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
 import { openParticipant } from './helpers/pages.js';
 import { waitFor, sleep } from './helpers/util.js';
 
 let server;
 let chrome;
 
-before(async () => {
-  server = await startServer({ name: 'signaling' });
-  chrome = await launchChromium({ name: 'signaling' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-}, { timeout: 60_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-}, { timeout: 30_000 });
+serverAndBrowser('signaling', (s, c) => { server = s; chrome = c; }, { timeout: 60_000 });
 
 const events = (p) => p.eval(() => window.__test.events);
 const findEvent = (list, name, pred = () => true) => list.find((e) => e.name === name && pred(e.data));

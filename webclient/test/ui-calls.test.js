@@ -1,26 +1,16 @@
 // Browser tests of the call UI's invitation outcomes: declined, busy, no
 // answer (1:1 and group), canceled, and answered on another device — what
 // the caller's screen says and that the callee's ringing stops each time.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
-import { startServer } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
 import { openApp, waitIn, PHONE } from './helpers/ui.js';
 import { waitFor } from './helpers/util.js';
 
 let server;
 let chrome;
 
-before(async () => {
-  server = await startServer({ name: 'ui-calls' });
-  chrome = await launchChromium({ name: 'ui-calls' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-}, { timeout: 90_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-}, { timeout: 30_000 });
+serverAndBrowser('ui-calls', (s, c) => { server = s; chrome = c; });
 
 /** The ended screen's kind, title and detail. */
 async function endedScreen(u) {

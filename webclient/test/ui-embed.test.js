@@ -3,11 +3,11 @@
 // is not in dev mode and asks for a token; window.ringsfu.start({token})
 // signs in; mount() from /app/ringsfu-ui.js embeds the UI into another
 // page of the origin, places a call and reports callStart/callEnd.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer, serverBinary } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
+import { serverBinary } from './helpers/server.js';
 import { openApp } from './helpers/ui.js';
 import path from 'node:path';
 import { waitFor, artifactsDir } from './helpers/util.js';
@@ -17,16 +17,8 @@ const SECRET = 'ui-embed-test-secret';
 let server;
 let chrome;
 
-before(async () => {
-  server = await startServer({ name: 'ui-embed', args: ['--app-id', APP_ID, '--app-secret', SECRET] });
-  chrome = await launchChromium({ name: 'ui-embed' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort}), production mode`);
-}, { timeout: 90_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-}, { timeout: 30_000 });
+serverAndBrowser('ui-embed', (s, c) => { server = s; chrome = c; },
+  { args: ['--app-id', APP_ID, '--app-secret', SECRET], label: ', production mode' });
 
 /** A token minted the way an operator's backend would (`ringsfu token`). */
 function tokenFor(user, name) {

@@ -4,26 +4,16 @@
 // with cancel, accept; the initiator's member list: remote microphone off
 // (UI and media), ask to turn it on (prompt on the target), camera off,
 // kick-out.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
-import { startServer } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
 import { openApp } from './helpers/ui.js';
 import { waitFor, sleep } from './helpers/util.js';
 
 let server;
 let chrome;
 
-before(async () => {
-  server = await startServer({ name: 'ui-group' });
-  chrome = await launchChromium({ name: 'ui-group' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-}, { timeout: 90_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-}, { timeout: 30_000 });
+serverAndBrowser('ui-group', (s, c) => { server = s; chrome = c; });
 
 const kinds = (u) => u.eval(() => [...document.querySelectorAll('.rf-tile')].map((el) => `${el.dataset.kind}:${el.dataset.userId}`).sort());
 const toasts = (u) => u.eval(() => window.__ringsfu.kit.log.filter((e) => e.name === 'toast').map((e) => e.data.text));

@@ -3,26 +3,16 @@
 // media both ways, the in-call controls (microphone, camera, audio output,
 // screen share and its full-screen view), minimize/restore, phone width,
 // resume after a WebSocket drop, hang-up with confirmation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
+import { serverAndBrowser } from './helpers/suite.js';
 import assert from 'node:assert/strict';
-import { startServer } from './helpers/server.js';
-import { launchChromium } from './helpers/browser.js';
 import { openApp, waitIn, PHONE, DESKTOP } from './helpers/ui.js';
 import { waitFor, sleep } from './helpers/util.js';
 
 let server;
 let chrome;
 
-before(async () => {
-  server = await startServer({ name: 'ui' });
-  chrome = await launchChromium({ name: 'ui' });
-  console.log(`${chrome.version}; server ${server.origin} (udp ${server.udpPort})`);
-}, { timeout: 90_000 });
-
-after(async () => {
-  await chrome?.close();
-  await server?.stop();
-}, { timeout: 30_000 });
+serverAndBrowser('ui', (s, c) => { server = s; chrome = c; });
 
 /** Every visible button has an accessible name. */
 async function assertLabelledButtons(u) {
