@@ -83,7 +83,7 @@ func (e *Engine) API() *webrtc.API { return e.api }
 
 // SendQueueDelay returns the batching delay of the shared UDP socket
 // (BatchConn.QueueDelay); empty when the engine has no shared socket bound
-// to one address. Operators may export it next to sfu.ForwardingLatency.
+// to one address.
 func (e *Engine) SendQueueDelay() LatencySnapshot {
 	if e.batch == nil {
 		return LatencySnapshot{}

@@ -22,21 +22,18 @@ func (p *Peer) AddICECandidate(t Target, c *webrtc.ICECandidateInit) error {
 	if c == nil || c.Candidate == "" {
 		return nil
 	}
-	i := targetIndex(t)
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
 		return ErrClosed
 	}
-	if !p.remoteSet[i] {
-		defer p.mu.Unlock()
-		if len(p.early[i]) >= maxEarlyCandidates {
+	if pass, held := p.early[targetIndex(t)].Hold(*c); !pass {
+		if !held {
 			return ErrTooManyCandidates
 		}
-		p.early[i] = append(p.early[i], *c)
 		return nil
 	}
-	p.mu.Unlock()
 	if err := p.pc(t).AddICECandidate(*c); err != nil {
 		return fmt.Errorf("sfu: add %s candidate: %w", t, err)
 	}
@@ -46,17 +43,7 @@ func (p *Peer) AddICECandidate(t Target, c *webrtc.ICECandidateInit) error {
 // remoteApplied is called once a PC has a remote description: from now on
 // candidates go straight to it, and the buffered ones are applied.
 func (p *Peer) remoteApplied(t Target) {
-	i := targetIndex(t)
-	p.mu.Lock()
-	if p.remoteSet[i] {
-		p.mu.Unlock()
-		return
-	}
-	p.remoteSet[i] = true
-	early := p.early[i]
-	p.early[i] = nil
-	p.mu.Unlock()
-	for _, c := range early {
+	for _, c := range p.early[targetIndex(t)].Open() {
 		if err := p.pc(t).AddICECandidate(c); err != nil {
 			p.log.Debug().Err(err).Str("pc", string(t)).Msg("early candidate rejected")
 		}

@@ -21,9 +21,9 @@
 //   - UpTrack: one reader goroutine per received remote track, i.e. per
 //     simulcast layer, which fans each packet out to an atomic snapshot of
 //     DownTracks (no lock, no allocation, no goroutine per packet; above
-//     ParallelFanOutMin subscribers the reader splits the fan-out with up to
-//     GOMAXPROCS-1 helper goroutines it starts on first use and stops when
-//     it exits, fanout.go); one RTCP
+//     PeerConfig.ParallelFanOutMin subscribers the reader splits the
+//     fan-out with up to GOMAXPROCS-1 helper goroutines it starts on first
+//     use and stops when it exits, fanout.go); one RTCP
 //     reader per layer so that the receive-side interceptors run; and one
 //     control goroutine that sends throttled keyframe requests (PLI) and
 //     measures layer bitrates. Readers exit when Pion ends the track (PC

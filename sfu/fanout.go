@@ -8,8 +8,8 @@ import (
 
 // Parallel fan-out. A layer reader writes each packet to every DownTrack
 // itself while few subscribers take the layer. When the previous packet of
-// the layer was written to at least ParallelFanOutMin DownTracks, the next
-// one is split: the snapshot is cut into up to 1+maxFanOutHelpers chunks,
+// the layer was written to at least fan.threshold DownTracks, the next
+// one is split: the snapshot is cut into up to 1+fan.maxHelpers chunks,
 // helper goroutines take all chunks but the first, the reader does the
 // first, and waits for the helpers before it reads on (the packet lives in
 // the reader's buffer). Splitting shortens the time between the first and
@@ -24,20 +24,21 @@ import (
 // DownTrack at the same time; forward.go's ownership protocol already
 // handles that.
 
-// ParallelFanOutMin is the number of DownTracks written per packet from
-// which a layer's fan-out is split across helper goroutines. Set it before
-// any track is published; tests and benchmarks may lower it.
-var ParallelFanOutMin = 64
+// defaultParallelFanOutMin is PeerConfig.ParallelFanOutMin's default.
+const defaultParallelFanOutMin = 64
 
-// maxFanOutHelpers bounds the helper goroutines of one layer: one fewer
-// than the processors Go may use (more chunks than processors only add
-// wake-ups, and delay the socket's writer goroutine), at least 1, at most 3.
-var maxFanOutHelpers = max(1, min(3, runtime.GOMAXPROCS(0)-1))
+// fanOutHelpers bounds the helper goroutines of one layer: one fewer than
+// the processors Go may use (more chunks than processors only add wake-ups,
+// and delay the socket's writer goroutine), at least 1, at most 3.
+func fanOutHelpers() int { return max(1, min(3, runtime.GOMAXPROCS(0)-1)) }
 
 // fanOut is a layer reader's fan-out state; only the reader calls run and
 // stop.
 type fanOut struct {
 	f forwardPacket // the packet being fanned out (helpers read it)
+
+	threshold  int // DownTracks per packet from which it is split; <= 0: never
+	maxHelpers int // helper goroutines at most
 
 	lastWritten int    // DownTracks written for the previous packet
 	lastBytes   uint64 // bytes those writes carried
@@ -51,10 +52,10 @@ type fanOut struct {
 // run offers fo.f to every DownTrack of downs.
 func (fo *fanOut) run(downs []*DownTrack) {
 	chunks := 1
-	if threshold := ParallelFanOutMin; threshold > 0 && fo.lastWritten >= threshold {
-		chunks = 1 + fo.lastWritten/threshold
+	if fo.threshold > 0 && fo.lastWritten >= fo.threshold {
+		chunks = 1 + fo.lastWritten/fo.threshold
 	}
-	chunks = max(1, min(chunks, 1+maxFanOutHelpers, len(downs)))
+	chunks = max(1, min(chunks, 1+fo.maxHelpers, len(downs)))
 	if chunks == 1 {
 		fo.lastWritten, fo.lastBytes = fo.forwardAll(downs)
 		return

@@ -58,6 +58,10 @@ type PeerConfig struct {
 	// work (stats.go). Default nil: the Peer counts into a private Stats
 	// nobody reads.
 	Stats *Stats
+	// ParallelFanOutMin is the number of subscribers a packet is written
+	// to from which a track layer splits its fan-out across helper
+	// goroutines (fanout.go). Default 64; negative: never split.
+	ParallelFanOutMin int
 }
 
 // Peer is one call member's publisher and subscriber PeerConnections.
@@ -85,14 +89,15 @@ type Peer struct {
 
 	reportsOnce sync.Once // starts reportLoop with the first subscription
 
-	mu        sync.Mutex
-	closed    bool                         // guarded by mu
-	remoteSet [2]bool                      // guarded by mu
-	early     [2][]webrtc.ICECandidateInit // guarded by mu
-	sources   map[string]string            // guarded by mu: mid → source
-	simulcast map[string][]string          // guarded by mu: mid → rids
-	ups       map[string]*UpTrack          // guarded by mu: mid → track
-	downs     map[string]*DownTrack        // guarded by mu: track id → track
+	mu     sync.Mutex
+	closed bool // guarded by mu
+	// early holds each PC's client candidates until its remote description
+	// is set (trickle may overtake the SDP).
+	early     [2]media.Gate[webrtc.ICECandidateInit]
+	sources   map[string]string     // guarded by mu: mid → source
+	simulcast map[string][]string   // guarded by mu: mid → rids
+	ups       map[string]*UpTrack   // guarded by mu: mid → track
+	downs     map[string]*DownTrack // guarded by mu: track id → track
 }
 
 // NewPeer creates both PeerConnections and starts the subscriber
@@ -130,6 +135,9 @@ func NewPeer(cfg PeerConfig) (*Peer, error) {
 		simulcast: map[string][]string{},
 		ups:       map[string]*UpTrack{},
 		downs:     map[string]*DownTrack{},
+	}
+	for i := range p.early {
+		p.early[i].Max = maxEarlyCandidates
 	}
 	p.wire(TargetPublisher, pub)
 	p.wire(TargetSubscriber, sub)

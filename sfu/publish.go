@@ -208,6 +208,7 @@ func (p *Peer) upTrackFor(mid string, tr *webrtc.TrackRemote) (*UpTrack, int) {
 			publisher: p,
 			sendPLI:   p.sendPLI,
 			stats:     p.cfg.Stats,
+			fanOutMin: p.cfg.ParallelFanOutMin,
 		})
 		p.ups[mid] = u
 	}

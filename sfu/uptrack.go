@@ -89,6 +89,7 @@ type upTrackParams struct {
 	publisher *Peer
 	sendPLI   func(ssrc uint32)
 	stats     *Stats // nil: a private one
+	fanOutMin int    // 0: defaultParallelFanOutMin; negative: never split
 }
 
 func newUpTrack(p upTrackParams) *UpTrack {
@@ -120,6 +121,11 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		}
 		u.layers[i].rank = ridRank(p.rids, i)
 		u.layers[i].lastPLI = -pliInterval
+		u.layers[i].fan.threshold = p.fanOutMin
+		if p.fanOutMin == 0 {
+			u.layers[i].fan.threshold = defaultParallelFanOutMin
+		}
+		u.layers[i].fan.maxHelpers = fanOutHelpers()
 	}
 	empty := []*DownTrack{}
 	u.downs.Store(&empty)

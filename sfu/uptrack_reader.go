@@ -100,9 +100,7 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	if l.fan.lastWritten > 0 {
 		u.stats.PacketsOut.Add(uint64(l.fan.lastWritten))
 		u.stats.BytesOut.Add(l.fan.lastBytes)
-		lat := time.Since(wall)
-		forwardLatency.Observe(lat)
-		u.stats.ObserveLatency(lat)
+		u.stats.ObserveLatency(time.Since(wall))
 		if u.isVideo() {
 			l.ring.push(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, now, pkt.Payload)
 		}

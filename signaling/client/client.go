@@ -88,6 +88,10 @@ type Client struct {
 	hooks     map[string][]*hook                 // guarded by mu: see media_hooks.go
 
 	done chan struct{}
+
+	// mediaSessions holds the live media Session of each call (StartMedia
+	// allows one per call).
+	mediaSessions sync.Map // callID → *Session
 }
 
 // Dial connects and signs in. It returns the signed-in client, or the

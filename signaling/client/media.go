@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
+	"github.com/ringsfu/ringsfu/media"
 	"github.com/ringsfu/ringsfu/signaling"
 )
 
@@ -82,15 +83,6 @@ type RemoteTrack struct {
 	Receiver *webrtc.RTPReceiver
 }
 
-// sessionKey names the one Session a Client may have per call.
-type sessionKey struct {
-	c      *Client
-	callID string
-}
-
-// sessions holds the live Sessions by client and call.
-var sessions sync.Map // sessionKey → *Session
-
 // Session is one call member's media: a publisher and a subscriber
 // PeerConnection bound to a call. Create it with StartMedia. Its methods
 // are safe for concurrent use.
@@ -114,18 +106,18 @@ type Session struct {
 
 	pubMu sync.Mutex // serializes publisher negotiations (the client is the only offerer)
 
-	mu            sync.Mutex
-	closed        bool                         // guarded by mu
-	queue         []work                       // guarded by mu
-	pubs          []*Publication               // guarded by mu
-	remoteSet     [2]bool                      // guarded by mu: per target
-	early         [2][]webrtc.ICECandidateInit // guarded by mu: server candidates before the remote SDP
-	trickleReady  [2]bool                      // guarded by mu: the target's SDP was answered
-	localCands    [2][]*signaling.Candidate    // guarded by mu: own candidates waiting for trickleReady
-	onTrack       func(RemoteTrack)            // guarded by mu
-	pendingTracks []RemoteTrack                // guarded by mu: received before OnTrack was set
-	offers        int                          // guarded by mu: subscriber offers answered
-	trickled      int                          // guarded by mu: own candidates the server accepted
+	mu     sync.Mutex
+	closed bool           // guarded by mu
+	queue  []work         // guarded by mu
+	pubs   []*Publication // guarded by mu
+	// early holds server candidates until the target's remote SDP is set;
+	// localCands holds own candidates until the target's SDP was answered.
+	early         [2]media.Gate[webrtc.ICECandidateInit]
+	localCands    [2]media.Gate[*signaling.Candidate]
+	onTrack       func(RemoteTrack) // guarded by mu
+	pendingTracks []RemoteTrack     // guarded by mu: received before OnTrack was set
+	offers        int               // guarded by mu: subscriber offers answered
+	trickled      int               // guarded by mu: own candidates the server accepted
 }
 
 // work is one item for the worker: a server event or an own candidate.
@@ -174,19 +166,21 @@ func (c *Client) StartMedia(ctx context.Context, callID string, cfg MediaConfig)
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
 	}
-	key := sessionKey{c, callID}
-	if _, loaded := sessions.LoadOrStore(key, s); loaded {
+	for i := range s.early {
+		s.early[i].Max = maxEarlyCandidates
+	}
+	if _, loaded := c.mediaSessions.LoadOrStore(callID, s); loaded {
 		return nil, fmt.Errorf("client: StartMedia: a media session for call %q exists", callID)
 	}
 	pcCfg := webrtc.Configuration{ICEServers: ice, BundlePolicy: webrtc.BundlePolicyMaxBundle}
 	var err error
 	if s.pub, err = api.NewPeerConnection(pcCfg); err != nil {
-		sessions.Delete(key)
+		c.mediaSessions.Delete(callID)
 		return nil, fmt.Errorf("client: publisher pc: %w", err)
 	}
 	if s.sub, err = api.NewPeerConnection(pcCfg); err != nil {
 		_ = s.pub.Close()
-		sessions.Delete(key)
+		c.mediaSessions.Delete(callID)
 		return nil, fmt.Errorf("client: subscriber pc: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -242,7 +236,7 @@ func (s *Session) Close() error {
 		close(s.done)
 		s.closeErr = errors.Join(s.sub.Close(), s.pub.Close())
 		s.wg.Wait()
-		sessions.Delete(sessionKey{s.c, s.callID})
+		s.c.mediaSessions.Delete(s.callID)
 	})
 	return s.closeErr
 }

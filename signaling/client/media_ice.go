@@ -15,35 +15,18 @@ const maxEarlyCandidates = 64
 // SetLocalDescription, before the SDP has reached the server (TESTING.md,
 // pitfall 1), so they wait until that SDP has been answered.
 func (s *Session) localCandidate(target string, c *signaling.Candidate) {
-	i := targetIndex(target)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if s.isClosed() {
 		return
 	}
-	if !s.trickleReady[i] {
-		s.localCands[i] = append(s.localCands[i], c)
-		s.mu.Unlock()
-		return
+	if pass, _ := s.localCands[targetIndex(target)].Hold(c); pass {
+		s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
 	}
-	s.mu.Unlock()
-	s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
 }
 
 // markTrickleReady is called once an SDP of target has been answered: the
 // candidates held back are sent, and later ones go out at once.
 func (s *Session) markTrickleReady(target string) {
-	i := targetIndex(target)
-	s.mu.Lock()
-	if s.trickleReady[i] {
-		s.mu.Unlock()
-		return
-	}
-	s.trickleReady[i] = true
-	held := s.localCands[i]
-	s.localCands[i] = nil
-	s.mu.Unlock()
-	for _, c := range held {
+	for _, c := range s.localCands[targetIndex(target)].Open() {
 		s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
 	}
 }
@@ -76,16 +59,9 @@ func (s *Session) handleTrickle(req *signaling.TrickleRequest) {
 		SDPMid:        req.Candidate.SDPMid,
 		SDPMLineIndex: req.Candidate.SDPMLineIndex,
 	}
-	i := targetIndex(req.Target)
-	s.mu.Lock()
-	if !s.remoteSet[i] {
-		if len(s.early[i]) < maxEarlyCandidates {
-			s.early[i] = append(s.early[i], init)
-		}
-		s.mu.Unlock()
-		return
+	if pass, _ := s.early[targetIndex(req.Target)].Hold(init); !pass {
+		return // held until the remote description is set, or over the bound
 	}
-	s.mu.Unlock()
 	if err := s.pcOf(req.Target).AddICECandidate(init); err != nil {
 		s.log.Debug().Err(err).Str("pc", req.Target).Msg("server candidate rejected")
 	}
@@ -94,17 +70,7 @@ func (s *Session) handleTrickle(req *signaling.TrickleRequest) {
 // remoteApplied is called once target's PC has a remote description: the
 // buffered server candidates are applied.
 func (s *Session) remoteApplied(target string) {
-	i := targetIndex(target)
-	s.mu.Lock()
-	if s.remoteSet[i] {
-		s.mu.Unlock()
-		return
-	}
-	s.remoteSet[i] = true
-	early := s.early[i]
-	s.early[i] = nil
-	s.mu.Unlock()
-	for _, c := range early {
+	for _, c := range s.early[targetIndex(target)].Open() {
 		if err := s.pcOf(target).AddICECandidate(c); err != nil {
 			s.log.Debug().Err(err).Str("pc", target).Msg("early server candidate rejected")
 		}
