@@ -25,6 +25,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable means the manager is shutting down.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrTooLarge means the request would pass a size cap: members plus
+	// waiting invitees of a call, or a user's outstanding invitations.
+	ErrTooLarge = errors.New("too large")
 
 	// errClosed is returned internally when a room ended before it could
 	// take a command; the Manager then retries against a fresh lookup.
@@ -49,4 +52,9 @@ func badRequest(format string, args ...any) error {
 // conflict returns an ErrConflict with a readable message.
 func conflict(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrConflict, fmt.Sprintf(format, args...))
+}
+
+// tooLarge returns an ErrTooLarge with a readable message.
+func tooLarge(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrTooLarge, fmt.Sprintf(format, args...))
 }

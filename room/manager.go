@@ -33,7 +33,21 @@ type ManagerConfig struct {
 	PeerConfig sfu.PeerConfig
 	// Logger is the parent logger. Default: a disabled logger.
 	Logger zerolog.Logger
+	// MaxCallSize caps members plus waiting invitees of one call; a
+	// request that would pass it is refused with ErrTooLarge and changes
+	// nothing. Zero or less means DefaultMaxCallSize.
+	MaxCallSize int
+	// MaxOutstandingInvites caps the waiting invitations one user has
+	// sent, across calls; an invite that would pass it is refused with
+	// ErrTooLarge. Zero or less means DefaultMaxOutstandingInvites.
+	MaxOutstandingInvites int
 }
+
+// Defaults of the caps in ManagerConfig.
+const (
+	DefaultMaxCallSize           = 50
+	DefaultMaxOutstandingInvites = 100
+)
 
 // slot is one user's place in the cross-call index: a member of a call (on
 // one device), or ringing (a waiting invitation) in a call.
@@ -60,8 +74,9 @@ type Manager struct {
 	mu     sync.Mutex
 	closed bool                 // guarded by mu
 	rooms  map[CallID]*Room     // guarded by mu
-	users  map[UserID]slot      // guarded by mu
+	users  map[UserID]slot      // guarded by mu; change only through setSlot and dropSlot
 	names  map[UserID]nameEntry // guarded by mu
+	counts counts               // guarded by mu
 }
 
 // NewManager returns a Manager ready to use.
@@ -75,6 +90,12 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
+	if cfg.MaxCallSize <= 0 {
+		cfg.MaxCallSize = DefaultMaxCallSize
+	}
+	if cfg.MaxOutstandingInvites <= 0 {
+		cfg.MaxOutstandingInvites = DefaultMaxOutstandingInvites
+	}
 	return &Manager{
 		cfg:     cfg,
 		log:     cfg.Logger,
@@ -82,6 +103,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		rooms:   make(map[CallID]*Room),
 		users:   make(map[UserID]slot),
 		names:   make(map[UserID]nameEntry),
+		counts:  counts{sent: make(map[UserID]int)},
 	}, nil
 }
 
@@ -191,7 +213,7 @@ func (m *Manager) reserveRing(u UserID, call CallID) bool {
 	if s, ok := m.users[u]; ok {
 		return s.call == call
 	}
-	m.users[u] = slot{call: call}
+	m.setSlot(u, slot{call: call})
 	return true
 }
 
@@ -213,7 +235,7 @@ func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced Ca
 	case s.call != call:
 		displaced = s.call
 	}
-	m.users[u] = slot{call: call, member: true, device: dev}
+	m.setSlot(u, slot{call: call, member: true, device: dev})
 	return displaced, nil
 }
 
@@ -222,7 +244,7 @@ func (m *Manager) release(u UserID, call CallID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s, ok := m.users[u]; ok && s.call == call {
-		delete(m.users, u)
+		m.dropSlot(u)
 	}
 }
 
@@ -260,17 +282,19 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 		}
 		displaced = s.call
 	}
-	m.users[c.User] = slot{call: id, member: true, device: c.Device}
+	m.setSlot(c.User, slot{call: id, member: true, device: c.Device})
 	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)
 	m.rooms[id] = r
 	m.wg.Add(1)
 	return r, displaced, nil
 }
 
-// unregister removes a room that is ending and frees every slot held in it.
-// It runs on the room's loop before the ending request is answered, so that
-// the call id is free again by the time the requester hears of the end.
-func (m *Manager) unregister(r *Room, users []UserID) {
+// unregister removes a room that is ending and frees every slot held in it;
+// inviters lists, once per invitee still waiting, who rang it, so that
+// those invitations stop counting as outstanding. It runs on the room's
+// loop before the ending request is answered, so that the call id is free
+// again by the time the requester hears of the end.
+func (m *Manager) unregister(r *Room, users, inviters []UserID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.rooms[r.id] == r {
@@ -278,8 +302,11 @@ func (m *Manager) unregister(r *Room, users []UserID) {
 	}
 	for _, u := range users {
 		if s, ok := m.users[u]; ok && s.call == r.id {
-			delete(m.users, u)
+			m.dropSlot(u)
 		}
+	}
+	for _, u := range inviters {
+		m.addSent(u, -1)
 	}
 }
 

@@ -80,6 +80,9 @@ func (m *Manager) invite(c Caller, req InviteRequest, reply Reply) error {
 	if err := claimed(c, id); err != nil {
 		return err
 	}
+	if err := m.checkNewCallCaps(c.User, len(req.Invitees)); err != nil {
+		return err
+	}
 	nr, displaced, err := m.createRoom(id, c, req.Type, req.Config)
 	if err != nil {
 		return err
@@ -91,6 +94,19 @@ func (m *Manager) invite(c Caller, req InviteRequest, reply Reply) error {
 		m.displaceNow(c.User, c.Device, displaced)
 	}
 	return nr.run(&c, reply, func() (any, error) { return nr.invite(c, req, true) })
+}
+
+// checkNewCallCaps refuses, before anything is created, an invite that
+// would start a call larger than the size cap or pass the inviter's
+// outstanding-invitation cap.
+func (m *Manager) checkNewCallCaps(u UserID, invitees int) error {
+	if max := m.cfg.MaxCallSize; 1+invitees > max {
+		return tooLarge("a call of %d would pass the cap of %d", 1+invitees, max)
+	}
+	if !m.canSend(u, invitees) {
+		return tooLarge("%d more waiting invitations would pass your cap of %d", invitees, m.cfg.MaxOutstandingInvites)
+	}
+	return nil
 }
 
 // Join handles a join (PROTOCOL.md §5). typ is required when the call does

@@ -110,7 +110,7 @@ func (r *Room) loop() {
 			r.closeAllMedia()
 			r.stopTimers()
 			r.ending = "shutdown"
-			r.mgr.unregister(r, r.knownUsers())
+			r.mgr.unregister(r, r.knownUsers(), r.waitingInviters())
 			close(r.done)
 			return
 		}
@@ -198,7 +198,7 @@ func (r *Room) finishEnding() {
 	}
 	r.stopTimers()
 	r.closeAllMedia()
-	r.mgr.unregister(r, r.knownUsers())
+	r.mgr.unregister(r, r.knownUsers(), r.waitingInviters())
 	ever := make([]User, len(r.everUsers))
 	for i, u := range r.everUsers {
 		ever[i] = r.mgr.user(u)
@@ -224,6 +224,18 @@ func (r *Room) knownUsers() []UserID {
 	}
 	for _, iv := range r.invitees {
 		out = append(out, iv.user)
+	}
+	return out
+}
+
+// waitingInviters lists, once per invitee still waiting, the member who
+// rang it.
+func (r *Room) waitingInviters() []UserID {
+	var out []UserID
+	for _, iv := range r.invitees {
+		if iv.state == StatusWaiting {
+			out = append(out, iv.inviter)
+		}
 	}
 	return out
 }
@@ -289,11 +301,18 @@ func (r *Room) sendToInviter(iv *invitee, ev Event) {
 
 // setInvitee moves iv through the invitee state machine and reports it.
 func (r *Room) setInvitee(iv *invitee, e inviteeEvent) error {
-	s, err := next(iv.state, e)
+	was := iv.state
+	s, err := next(was, e)
 	if err != nil {
 		return err
 	}
 	iv.state = s
+	switch {
+	case was != StatusWaiting && s == StatusWaiting:
+		r.mgr.inviteeWaiting(iv.inviter, 1)
+	case was == StatusWaiting && s != StatusWaiting:
+		r.mgr.inviteeWaiting(iv.inviter, -1)
+	}
 	r.log.Info().Str("user_id", string(iv.user)).Str("state", string(s)).Msg("invitee state")
 	r.mgr.cfg.Observer.InviteeChanged(r.id, iv.invitation, r.mgr.user(iv.user), s)
 	if s != StatusWaiting {

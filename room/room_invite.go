@@ -15,6 +15,9 @@ func (r *Room) invite(c Caller, req InviteRequest, initial bool) (any, error) {
 			return nil, notPermitted("only the initiator can invite")
 		}
 	}
+	if err := r.checkInviteCaps(c.User, req.Invitees); err != nil {
+		return nil, err
+	}
 	now := r.mgr.cfg.Clock.Now()
 	inv := &invitation{
 		id:         InvitationID(newID("inv_")),
@@ -81,6 +84,35 @@ func (r *Room) invite(c Caller, req InviteRequest, initial bool) (any, error) {
 	}
 	r.checkNoAnswer()
 	return res, nil
+}
+
+// checkInviteCaps refuses an invite that would ring more users than the
+// call's size cap or the inviter's outstanding-invitation cap allow. Every
+// requested user who is neither a member nor already waiting counts, busy
+// or not, so that the check needs no look into other calls and a refused
+// invite changes nothing.
+func (r *Room) checkInviteCaps(from UserID, users []User) error {
+	n := 0
+	for _, u := range users {
+		if r.memberOf(u.ID) != nil {
+			continue
+		}
+		if iv := r.inviteeOf(u.ID); iv != nil && iv.state == StatusWaiting {
+			continue
+		}
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	size, max := len(r.members)+r.waitingCount(), r.mgr.cfg.MaxCallSize
+	if size+n > max {
+		return tooLarge("call %s has %d members and waiting invitees; %d more would pass the cap of %d", r.id, size, n, max)
+	}
+	if !r.mgr.canSend(from, n) {
+		return tooLarge("%d more waiting invitations would pass your cap of %d", n, r.mgr.cfg.MaxOutstandingInvites)
+	}
+	return nil
 }
 
 // glare takes an invite from c to the single user `to` as c accepting this

@@ -13,6 +13,9 @@ func (r *Room) join(c Caller) (any, error) {
 	if iv := r.inviteeOf(c.User); iv != nil && iv.state == StatusWaiting {
 		return r.accept(c, "")
 	}
+	if size, max := len(r.members)+r.waitingCount(), r.mgr.cfg.MaxCallSize; size >= max {
+		return nil, tooLarge("call %s is full: %d members and waiting invitees, the cap is %d", r.id, size, max)
+	}
 	displaced, err := r.mgr.claimMember(c.User, r.id, c.Device)
 	if err != nil {
 		return nil, err

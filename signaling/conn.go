@@ -37,6 +37,9 @@ type conn struct {
 	closing   atomic.Bool // a close frame is queued; later messages are dropped
 	authed    atomic.Bool
 
+	pendingAddr string      // source address counted while before hello
+	pending     atomic.Bool // still holds a pre-hello place
+
 	// Owned by readPump.
 	sess     *session
 	bucket   *tokenBucket
@@ -162,6 +165,7 @@ func (c *conn) drain() {
 func (c *conn) readPump() {
 	defer c.srv.wg.Done()
 	defer c.srv.untrack(c)
+	defer c.releasePending()
 	defer func() {
 		c.shutdown()
 		if c.sess != nil {

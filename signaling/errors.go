@@ -56,7 +56,7 @@ func codeFor(err error) string {
 		return CodeBadRequest
 	case errors.Is(err, ErrUnauthorized):
 		return CodeUnauthorized
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, room.ErrTooLarge):
 		return CodeTooLarge
 	case errors.Is(err, ErrRateLimited):
 		return CodeRateLimited

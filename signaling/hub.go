@@ -83,7 +83,6 @@ func (h *hub) attach(c *conn, id Identity, device, resumeID string) (*session, b
 			h.byDevice[id.UserID] = make(map[string]*session)
 		}
 		h.byDevice[id.UserID][device] = s
-		h.metrics.sessions.Inc()
 		s.mu.Lock()
 	}
 	old := s.conn
@@ -151,7 +150,6 @@ func (h *hub) expire(s *session) {
 		}
 	}
 	h.mu.Unlock()
-	h.metrics.sessions.Dec()
 	h.log.Info().Str("session_id", s.id).Str("user_id", s.user).Msg("session ended")
 	h.ended(s.caller())
 }
@@ -214,6 +212,9 @@ func (h *hub) closeAll() []*conn {
 	for _, s := range h.byID {
 		all = append(all, s)
 	}
+	// The sessions end here: the room Manager closes their calls.
+	clear(h.byID)
+	clear(h.byDevice)
 	h.mu.Unlock()
 	var conns []*conn
 	for _, s := range all {

@@ -4,10 +4,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the signaling layer's Prometheus metrics.
+// Metrics are the signaling layer's Prometheus counters. Its gauges are
+// read from live state at scrape time (gauges.go).
 type Metrics struct {
-	sessions      prometheus.Gauge
-	connections   prometheus.Gauge
 	messagesIn    *prometheus.CounterVec
 	eventsOut     *prometheus.CounterVec
 	errors        *prometheus.CounterVec
@@ -18,10 +17,6 @@ type Metrics struct {
 // registered, for tests).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "ringsfu", Name: "sessions", Help: "Signed-in sessions, connected or within their resume grace period."}),
-		connections: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "ringsfu", Name: "connections", Help: "Open WebSocket connections."}),
 		messagesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "ringsfu", Name: "messages_received_total", Help: "Client messages received, by type."}, []string{"type"}),
 		eventsOut: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -32,7 +27,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: "ringsfu", Name: "slow_consumers_total", Help: "Connections dropped because their send queue was full."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sessions, m.connections, m.messagesIn, m.eventsOut, m.errors, m.slowConsumers)
+		reg.MustRegister(m.messagesIn, m.eventsOut, m.errors, m.slowConsumers)
 	}
 	return m
 }

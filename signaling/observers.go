@@ -55,10 +55,9 @@ func (os Observers) MemberLeft(c room.CallID, u room.User, r string) {
 	}
 }
 
-// callMetrics counts calls, members and invitation outcomes.
+// callMetrics counts invitation outcomes and call endings. The call and
+// member gauges are read from the room Manager (gauges.go).
 type callMetrics struct {
-	calls       prometheus.Gauge
-	members     prometheus.Gauge
 	invitations *prometheus.CounterVec
 	ended       *prometheus.CounterVec
 }
@@ -68,15 +67,13 @@ var _ room.Observer = (*callMetrics)(nil)
 // newCallMetrics creates and registers the call metrics.
 func newCallMetrics(reg prometheus.Registerer) *callMetrics {
 	m := &callMetrics{
-		calls:   prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "calls", Help: "Active calls."}),
-		members: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "members", Help: "Members in active calls."}),
 		invitations: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ringsfu", Name: "invitations_total",
 			Help: "Invitee outcomes: waiting (rung), accepted, declined, busy, canceled, timeout."}, []string{"outcome"}),
 		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ringsfu", Name: "calls_ended_total",
 			Help: "Calls ended, by reason."}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.calls, m.members, m.invitations, m.ended)
+		reg.MustRegister(m.invitations, m.ended)
 	}
 	return m
 }
@@ -92,13 +89,12 @@ func (m *callMetrics) InviteeChanged(_ room.CallID, _ room.InvitationID, _ room.
 	m.invitations.WithLabelValues(string(s)).Inc()
 }
 
-func (m *callMetrics) CallStarted(room.CallID, room.CallType, room.User) { m.calls.Inc() }
+func (m *callMetrics) CallStarted(room.CallID, room.CallType, room.User) {}
 
 func (m *callMetrics) CallEnded(_ room.CallID, reason string, _ time.Duration, _ []room.User) {
-	m.calls.Dec()
 	m.ended.WithLabelValues(reason).Inc()
 }
 
-func (m *callMetrics) MemberJoined(room.CallID, room.User) { m.members.Inc() }
+func (m *callMetrics) MemberJoined(room.CallID, room.User) {}
 
-func (m *callMetrics) MemberLeft(room.CallID, room.User, string) { m.members.Dec() }
+func (m *callMetrics) MemberLeft(room.CallID, room.User, string) {}

@@ -61,6 +61,21 @@ type Config struct {
 	MediaAPI *webrtc.API
 	// PeerConfig is the template for every member's sfu.PeerConfig.
 	PeerConfig sfu.PeerConfig
+	// MaxPendingConns caps WebSocket connections that have not signed in
+	// yet; more are refused with HTTP 503. Default 1000.
+	MaxPendingConns int
+	// MaxPendingPerAddr caps such connections per source IP address; more
+	// are refused with HTTP 429. Default 200.
+	MaxPendingPerAddr int
+	// MaxDevices caps the sessions of one user; a hello for one more
+	// device ends the user's oldest session (close 4010). Default 10.
+	MaxDevices int
+	// MaxCallSize caps members plus waiting invitees per call; default
+	// room.DefaultMaxCallSize (50).
+	MaxCallSize int
+	// MaxOutstandingInvites caps the waiting invitations one user has sent
+	// across calls; default room.DefaultMaxOutstandingInvites (100).
+	MaxOutstandingInvites int
 	// Registerer receives the Prometheus metrics; nil registers none.
 	Registerer prometheus.Registerer
 	// Logger is the parent logger.
@@ -90,6 +105,15 @@ func (c *Config) setDefaults() {
 	if c.SendQueue <= 0 {
 		c.SendQueue = 512
 	}
+	if c.MaxPendingConns <= 0 {
+		c.MaxPendingConns = 1000
+	}
+	if c.MaxPendingPerAddr <= 0 {
+		c.MaxPendingPerAddr = 200
+	}
+	if c.MaxDevices <= 0 {
+		c.MaxDevices = 10
+	}
 	if c.ICEServers == nil {
 		c.ICEServers = []ICEServer{}
 	}
@@ -106,11 +130,13 @@ type Server struct {
 	kinds    map[string]func() validator
 	hub      *hub
 	mgr      *room.Manager
-	draining atomic.Bool
+	draining atomic.Bool    // Shutdown has begun
+	refusing atomic.Bool    // Refuse was called: new upgrades get 503
 	wg       sync.WaitGroup // connection pumps
 
-	mu    sync.Mutex
-	conns map[*conn]struct{} // guarded by mu
+	mu      sync.Mutex
+	conns   map[*conn]struct{} // guarded by mu
+	pending admission          // guarded by mu
 }
 
 // New builds a Server and its room Manager.
@@ -126,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 		verifier: NewTokenVerifier(cfg.AppID, cfg.AppSecret),
 		kinds:    requestKinds(),
 		conns:    make(map[*conn]struct{}),
+		pending:  admission{byAddr: make(map[string]int)},
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -154,11 +181,17 @@ func New(cfg Config) (*Server, error) {
 		MediaAPI:   cfg.MediaAPI,
 		PeerConfig: cfg.PeerConfig,
 		Logger:     cfg.Logger,
+
+		MaxCallSize:           cfg.MaxCallSize,
+		MaxOutstandingInvites: cfg.MaxOutstandingInvites,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signaling: %w", err)
 	}
 	s.mgr = mgr
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(s.gauges()...)
+	}
 	return s, nil
 }
 
@@ -187,19 +220,35 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 	return false
 }
 
-// ServeHTTP upgrades a request to a signaling WebSocket.
+// Refuse makes the server refuse new WebSocket upgrades with 503 while the
+// connections it has keep going: the first step of a drain, so that new
+// sessions go to another server. Shutdown follows.
+func (s *Server) Refuse() { s.refusing.Store(true) }
+
+// ServeHTTP upgrades a request to a signaling WebSocket, unless the server
+// is draining (503) or too many connections wait for their hello (503 in
+// total, 429 from one address).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.draining.Load() {
+	if s.draining.Load() || s.refusing.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	addr := sourceAddr(r)
+	if status, ok := s.admit(addr); !ok {
+		refuse(w, status)
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.release(addr)
 		return // the upgrader has answered
 	}
 	c := newConn(s, ws)
+	c.pendingAddr = addr
+	c.pending.Store(true)
 	c.log = s.log.With().Str("remote", r.RemoteAddr).Logger()
 	if !s.track(c) {
+		c.releasePending()
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "shutting down"), time.Now().Add(time.Second))
 		_ = ws.Close()
 		return
@@ -217,7 +266,6 @@ func (s *Server) track(c *conn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
-	s.metrics.connections.Inc()
 	return true
 }
 
@@ -225,10 +273,7 @@ func (s *Server) track(c *conn) bool {
 func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.conns[c]; ok {
-		delete(s.conns, c)
-		s.metrics.connections.Dec()
-	}
+	delete(s.conns, c)
 }
 
 // signIn completes a valid hello: it binds the connection to a session,
@@ -241,6 +286,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		return
 	}
 	c.sess = sess
+	c.releasePending()
 	c.bucket = newTokenBucket(s.cfg.RateLimit, float64(s.cfg.RateBurst), time.Now())
 	c.log = s.log.With().Str("session_id", sess.id).Str("user_id", ident.UserID).Str("device", hello.DeviceID).Logger()
 	c.authed.Store(true)
