@@ -1,8 +1,11 @@
 package signaling
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pion/ice/v4"
 )
 
 // Limits from PROTOCOL.md §2.
@@ -314,7 +317,24 @@ func (r *TrickleRequest) validate() error {
 	if err := checkCallID(r.CallID); err != nil {
 		return err
 	}
-	return checkTarget(r.Target, "publisher", "subscriber")
+	if err := checkTarget(r.Target, "publisher", "subscriber"); err != nil {
+		return err
+	}
+	return checkCandidate(r.Candidate)
+}
+
+// checkCandidate parses a trickled candidate line (RFC 8839 §5.1, with or
+// without its "candidate:" prefix) as the PeerConnection would, so that an
+// unparsable one is bad_request before it reaches a connection. A missing
+// or empty candidate is the end of candidates.
+func checkCandidate(c *Candidate) error {
+	if c == nil || c.Candidate == "" {
+		return nil
+	}
+	if _, err := ice.UnmarshalCandidate(strings.TrimPrefix(c.Candidate, "candidate:")); err != nil {
+		return badRequest("candidate: %v", err)
+	}
+	return nil
 }
 
 func (r *SubscribeRequest) validate() error {

@@ -271,7 +271,20 @@ func TestValidateMediaRequests(t *testing.T) {
 		{"answer publisher", &AnswerRequest{CallID: "c1", Target: "publisher", SDP: "v=0"}, ErrBadRequest},
 		{"answer no sdp", &AnswerRequest{CallID: "c1", Target: "subscriber"}, ErrBadRequest},
 		{"trickle end", &TrickleRequest{CallID: "c1", Target: "publisher"}, nil},
-		{"trickle candidate", &TrickleRequest{CallID: "c1", Target: "subscriber", Candidate: &Candidate{Candidate: "candidate:1", SDPMid: &mid}}, nil},
+		{"trickle candidate", &TrickleRequest{CallID: "c1", Target: "subscriber", Candidate: &Candidate{
+			Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", SDPMid: &mid}}, nil},
+		{"trickle mdns candidate", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{
+			Candidate: "candidate:2 1 udp 2130706431 3f1c2a9e-1b2c.local 5000 typ host generation 0"}}, nil},
+		{"trickle srflx without prefix", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{
+			Candidate: "842163049 1 udp 1677729535 192.0.2.7 46154 typ srflx raddr 0.0.0.0 rport 0"}}, nil},
+		{"trickle empty candidate", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{}}, nil},
+		{"trickle garbage", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{Candidate: "foo bar"}}, ErrBadRequest},
+		{"trickle bare word", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{Candidate: "localhost"}}, ErrBadRequest},
+		{"trickle short", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{Candidate: "candidate:1"}}, ErrBadRequest},
+		{"trickle hostname", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{
+			Candidate: "candidate:1 1 udp 2130706431 localhost 5000 typ host"}}, ErrBadRequest},
+		{"trickle port 70000", &TrickleRequest{CallID: "c1", Target: "publisher", Candidate: &Candidate{
+			Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 70000 typ host"}}, ErrBadRequest},
 		{"trickle bad target", &TrickleRequest{CallID: "c1", Target: "both"}, ErrBadRequest},
 		{"trickle no call", &TrickleRequest{Target: "publisher"}, ErrBadRequest},
 		{"subscribe", &SubscribeRequest{CallID: "c1", TrackID: "t1", Quality: "high"}, nil},
