@@ -36,8 +36,15 @@ type Config struct {
 	LogFormat      string
 	LogLevel       string
 	ShutdownGrace  time.Duration
+	DrainDelay     time.Duration
 	Webhooks       []string
 	Pprof          bool
+
+	MaxCallSize           int
+	MaxOutstandingInvites int
+	MaxPendingConns       int
+	MaxPendingPerAddr     int
+	MaxDevices            int
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -100,6 +107,13 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "json, console, or auto (console on a terminal)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-timeout", 10*time.Second, "how long shutdown waits for connections")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", 3*time.Second,
+		"on the first signal, how long /healthz says 503 and new WebSockets are refused while calls go on, before shutdown")
+	fs.IntVar(&c.MaxCallSize, "max-call-size", 50, "cap on members plus waiting invitees of one call")
+	fs.IntVar(&c.MaxOutstandingInvites, "max-outstanding-invites", 100, "cap on the waiting invitations one user has sent, across calls")
+	fs.IntVar(&c.MaxPendingConns, "max-pending-conns", 1000, "cap on WebSocket connections that have not sent hello yet (more get HTTP 503)")
+	fs.IntVar(&c.MaxPendingPerAddr, "max-pending-per-addr", 200, "cap on such connections from one source IP (more get HTTP 429)")
+	fs.IntVar(&c.MaxDevices, "max-devices", 10, "cap on one user's sessions; one more ends the oldest with close 4010")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
 	if err := fs.Parse(args); err != nil {
@@ -140,6 +154,18 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if c.AppID == "" {
 		return c, errors.New("--app-id is required with --app-secret")
+	}
+	if c.DrainDelay < 0 {
+		return c, errors.New("--drain-delay must not be negative")
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"max-call-size", c.MaxCallSize}, {"max-outstanding-invites", c.MaxOutstandingInvites},
+		{"max-pending-conns", c.MaxPendingConns}, {"max-pending-per-addr", c.MaxPendingPerAddr}, {"max-devices", c.MaxDevices}} {
+		if l.v < 1 {
+			return c, fmt.Errorf("--%s must be at least 1", l.name)
+		}
 	}
 	return c, nil
 }

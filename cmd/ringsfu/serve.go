@@ -24,13 +24,19 @@ import (
 	"github.com/ringsfu/ringsfu/webclient"
 )
 
-// serve runs the server until ctx ends, then shuts down in order: health
-// turns 503, every WebSocket gets 1001, rooms close, the HTTP server stops.
-// A second signal during shutdown exits at once.
+// serve runs the server until ctx ends, then drains and shuts down in
+// order: health turns 503 and new WebSockets are refused for the drain
+// delay while existing calls go on; then every WebSocket gets 1001, rooms
+// close, the HTTP server stops. A second signal exits at once.
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func()) error {
 	log, err := newLogger(cfg.LogFormat, cfg.LogLevel, stderr)
 	if err != nil {
 		return err
+	}
+	if before, after, err := raiseFileLimit(); err != nil {
+		log.Warn().Err(err).Uint64("open_files", before).Msg("could not raise the open-file limit")
+	} else {
+		log.Info().Uint64("before", before).Uint64("open_files", after).Msg("open-file limit")
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -57,6 +63,12 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		ResumeGrace:    cfg.ResumeGrace,
 		Registerer:     reg,
 		Logger:         log,
+
+		MaxCallSize:           cfg.MaxCallSize,
+		MaxOutstandingInvites: cfg.MaxOutstandingInvites,
+		MaxPendingConns:       cfg.MaxPendingConns,
+		MaxPendingPerAddr:     cfg.MaxPendingPerAddr,
+		MaxDevices:            cfg.MaxDevices,
 	})
 	if err != nil {
 		return err
@@ -101,21 +113,32 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	case <-ctx.Done():
 	}
 	stop()
-	log.Info().Msg("shutting down")
-	draining.Store(true)
+	// From here a second signal exits at once.
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
-	defer cancel()
+	finished := make(chan struct{})
+	defer close(finished)
 	go func() {
 		select {
 		case <-force:
 			log.Warn().Msg("second signal: exiting now")
 			os.Exit(1)
-		case <-sctx.Done():
+		case <-finished:
 		}
 	}()
+	// Drain: health says 503 and new WebSockets are refused, so that a load
+	// balancer sends new sessions elsewhere, while the calls here go on.
+	draining.Store(true)
+	sig.Refuse()
+	if cfg.DrainDelay > 0 {
+		log.Info().Dur("drain_delay", cfg.DrainDelay).Msg("draining: health 503, new connections refused")
+		t := time.NewTimer(cfg.DrainDelay)
+		<-t.C
+	}
+	log.Info().Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
 	if err := sig.Shutdown(sctx); err != nil {
 		log.Warn().Err(err).Msg("signaling shutdown incomplete")
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +15,26 @@ import (
 	"github.com/ringsfu/ringsfu/signaling/client"
 )
 
-// startServe runs serve in-process with args and returns its address and a
-// stop function that waits for serve to return.
-func startServe(t *testing.T, args ...string) (string, context.CancelFunc, <-chan error) {
+// served is a serve call running in-process.
+type served struct {
+	addr string
+	stop context.CancelFunc // as the first SIGTERM would
+	done <-chan error       // serve's return value
+
+	mu   sync.Mutex
+	logs []map[string]any // guarded by mu
+}
+
+// lines returns the JSON log lines serve has written so far.
+func (s *served) lines() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.logs...)
+}
+
+// startServe runs serve in-process with args and returns it once it
+// listens; the test's cleanup stops it and waits for serve to return.
+func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
 	cfg, err := parseServeFlags(append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, args...), func(string) string { return "" }, io.Discard)
 	if err != nil {
@@ -32,12 +50,19 @@ func startServe(t *testing.T, args ...string) (string, context.CancelFunc, <-cha
 		done <- err
 		close(finished)
 	}()
+	s := &served{stop: cancel, done: done}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["message"] == "listening" {
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			s.mu.Lock()
+			s.logs = append(s.logs, line)
+			s.mu.Unlock()
+			if line["message"] == "listening" {
 				select {
 				case addr <- line["addr"].(string):
 				default:
@@ -46,19 +71,20 @@ func startServe(t *testing.T, args ...string) (string, context.CancelFunc, <-cha
 		}
 	}()
 	select {
-	case a := <-addr:
+	case s.addr = <-addr:
 		t.Cleanup(func() { cancel(); <-finished })
-		return a, cancel, done
+		return s
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	return "", nil, nil
+	return nil
 }
 
 func TestServeShutdownClosesEveryWebSocketWith1001(t *testing.T) {
-	addr, stop, done := startServe(t)
+	s := startServe(t, "--drain-delay", "0")
+	addr, stop, done := s.addr, s.stop, s.done
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
