@@ -16,7 +16,8 @@ import (
 // grace timers, and implements room.Notifier by encoding each event once and
 // handing it to the addressed devices' connections without blocking.
 type hub struct {
-	grace   time.Duration
+	grace      time.Duration
+	maxDevices int
 	log     zerolog.Logger
 	metrics *Metrics
 	ended   func(room.Caller) // called when a session ends without resume
@@ -25,15 +26,17 @@ type hub struct {
 	byID     map[string]*session            // guarded by mu
 	byDevice map[string]map[string]*session // guarded by mu: user → device → session
 	closed   bool                           // guarded by mu
+	seq      uint64                         // guarded by mu: sessions created
 	timers   sync.WaitGroup                 // grace expiries in flight
 }
 
 var _ room.Notifier = (*hub)(nil)
 
 // newHub returns an empty hub.
-func newHub(grace time.Duration, log zerolog.Logger, m *Metrics, ended func(room.Caller)) *hub {
+func newHub(grace time.Duration, maxDevices int, log zerolog.Logger, m *Metrics, ended func(room.Caller)) *hub {
 	return &hub{
-		grace:    grace,
+		grace:      grace,
+		maxDevices: maxDevices,
 		log:      log,
 		metrics:  m,
 		ended:    ended,
@@ -51,17 +54,28 @@ func newSessionID() string {
 	return "s_" + hex.EncodeToString(b[:])
 }
 
+// attachResult is what attach did.
+type attachResult struct {
+	sess    *session
+	resumed bool     // the session was kept from before
+	old     *conn    // the connection it replaced, to be closed with 4009
+	evicted *session // a session ended to keep the user within maxDevices
+}
+
 // attach binds connection c to a session of (user, device): the session
 // named by resumeID if it belongs to the same user and device, else the live
-// session of that device (a takeover), else a new one. It returns the
-// session, whether it was kept from before, and the connection it replaced
-// (to be closed with 4009), if any. The session starts in handshake mode.
-func (h *hub) attach(c *conn, id Identity, device, resumeID string) (*session, bool, *conn, error) {
+// session of that device (a takeover), else a new one. A new session that
+// would give the user more than maxDevices sessions ends the user's oldest
+// session first, preferring one without a connection (in its grace
+// period); the caller closes its connection with 4010 and ends its
+// membership. The session starts in handshake mode.
+func (h *hub) attach(c *conn, id Identity, device, resumeID string) (attachResult, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, false, nil, ErrUnavailable
+		return attachResult{}, ErrUnavailable
 	}
+	var res attachResult
 	var s *session
 	if r, ok := h.byID[resumeID]; ok && resumeID != "" && r.user == id.UserID && r.device == device {
 		s = r
@@ -75,9 +89,13 @@ func (h *hub) attach(c *conn, id Identity, device, resumeID string) (*session, b
 			s = nil
 		}
 	}
-	resumed := s != nil
+	res.resumed = s != nil
 	if s == nil {
-		s = &session{id: newSessionID(), user: id.UserID, device: device}
+		if len(h.byDevice[id.UserID]) >= h.maxDevices {
+			res.evicted = h.evictOldest(id.UserID)
+		}
+		h.seq++
+		s = &session{id: newSessionID(), user: id.UserID, device: device, seq: h.seq}
 		h.byID[s.id] = s
 		if h.byDevice[id.UserID] == nil {
 			h.byDevice[id.UserID] = make(map[string]*session)
@@ -97,10 +115,47 @@ func (h *hub) attach(c *conn, id Identity, device, resumeID string) (*session, b
 		s.grace = nil
 	}
 	s.mu.Unlock()
-	if old == c {
-		old = nil
+	if old != c {
+		res.old = old
 	}
-	return s, resumed, old, nil
+	res.sess = s
+	return res, nil
+}
+
+// evictOldest ends the oldest session of user, preferring sessions without
+// a connection, and returns it. The caller holds h.mu.
+func (h *hub) evictOldest(user string) *session {
+	var pick *session
+	pickIdle := false
+	for _, s := range h.byDevice[user] {
+		s.mu.Lock()
+		idle := s.conn == nil
+		s.mu.Unlock()
+		if pick == nil || idle && !pickIdle || idle == pickIdle && s.seq < pick.seq {
+			pick, pickIdle = s, idle
+		}
+	}
+	if pick == nil {
+		return nil
+	}
+	pick.mu.Lock()
+	pick.ended = true
+	if pick.grace != nil && pick.grace.Stop() {
+		h.timers.Done()
+	}
+	pick.grace = nil
+	pick.mu.Unlock()
+	delete(h.byID, pick.id)
+	delete(h.byDevice[user], pick.device)
+	h.log.Info().Str("session_id", pick.id).Str("user_id", user).Msg("session ended: too many devices")
+	return pick
+}
+
+// connOf returns the session's connection, or nil.
+func (s *session) connOf() *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn
 }
 
 // detach is called when connection c of session s goes away. The session

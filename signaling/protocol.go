@@ -64,6 +64,7 @@ const (
 	CloseBadProtocol    = 4002 // unsupported protocol version
 	CloseRateLimited    = 4008 // too many refused messages
 	CloseSessionTakenBy = 4009 // session taken over by another connection of the same device
+	CloseTooManyDevices = 4010 // session ended: the user signed in on more devices than allowed (PROTOCOL.md §9)
 )
 
 // Envelope is one wire message in either direction. ID is a pointer so that

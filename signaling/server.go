@@ -162,7 +162,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
-	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
+	s.hub = newHub(cfg.ResumeGrace, cfg.MaxDevices, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
 	if cfg.PeerConfig.Stats == nil {
 		cfg.PeerConfig.Stats = &sfu.Stats{}
 	}
@@ -279,11 +279,18 @@ func (s *Server) untrack(c *conn) {
 // signIn completes a valid hello: it binds the connection to a session,
 // answers with the hello result, then releases events held meanwhile.
 func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest) {
-	sess, resumed, old, err := s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
+	at, err := s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
 	if err != nil {
 		c.sendErr(id, err)
 		c.closeWith(CloseGoingAway, "shutting down")
 		return
+	}
+	sess, resumed, old := at.sess, at.resumed, at.old
+	if ev := at.evicted; ev != nil {
+		if ec := ev.connOf(); ec != nil {
+			ec.closeWith(CloseTooManyDevices, "too many devices")
+		}
+		s.mgr.SessionEnded(ev.caller())
 	}
 	c.sess = sess
 	c.releasePending()

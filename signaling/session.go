@@ -15,6 +15,7 @@ type session struct {
 	user   string
 	device string
 	claim  string
+	seq    uint64 // creation order within the hub: lower is older
 
 	mu        sync.Mutex
 	conn      *conn         // guarded by mu; nil while disconnected
