@@ -18,9 +18,9 @@ import (
 type hub struct {
 	grace      time.Duration
 	maxDevices int
-	log     zerolog.Logger
-	metrics *Metrics
-	ended   func(room.Caller) // called when a session ends without resume
+	log        zerolog.Logger
+	metrics    *Metrics
+	ended      func(room.Caller) // called when a session ends without resume
 
 	mu       sync.Mutex
 	byID     map[string]*session            // guarded by mu
@@ -37,11 +37,11 @@ func newHub(grace time.Duration, maxDevices int, log zerolog.Logger, m *Metrics,
 	return &hub{
 		grace:      grace,
 		maxDevices: maxDevices,
-		log:      log,
-		metrics:  m,
-		ended:    ended,
-		byID:     make(map[string]*session),
-		byDevice: make(map[string]map[string]*session),
+		log:        log,
+		metrics:    m,
+		ended:      ended,
+		byID:       make(map[string]*session),
+		byDevice:   make(map[string]map[string]*session),
 	}
 }
 
