@@ -269,6 +269,7 @@ export class CallKit extends Emitter {
   _onDisconnected({ code, reason, final }) {
     if (!final) return;
     const why = code === 4009 ? 'You signed in on another tab or device.'
+      : code === 4010 ? 'You signed in on too many devices; this one was signed out.'
       : code === 4001 ? 'Your sign-in expired.'
         : `The connection to the server was lost${reason ? ` (${reason})` : ''}.`;
     const hadCall = !!this.call;

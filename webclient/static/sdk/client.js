@@ -10,9 +10,10 @@ export const PROTOCOL_VERSION = 1;
 
 /**
  * Close codes after which the SDK does not try to resume: not authenticated,
- * unsupported protocol, rate limit, session taken over (PROTOCOL.md §8.14).
+ * unsupported protocol, rate limit, session taken over (PROTOCOL.md §8.14),
+ * too many devices of this user (4010, PROTOCOL.md §9).
  */
-const FINAL_CLOSE_CODES = new Set([4001, 4002, 4008, 4009]);
+const FINAL_CLOSE_CODES = new Set([4001, 4002, 4008, 4009, 4010]);
 
 /** Server events the SDK routes to a media session (besides emitting them). */
 const MEDIA_EVENTS = new Set(['offer', 'trickle']);
@@ -56,7 +57,8 @@ export const SERVER_EVENTS = Object.freeze([
  * - `reconnecting` `{code, reason, attempt}` when the socket dropped and the
  *   SDK is trying to resume; `reconnected` (HelloResult; check `resumed`);
  * - `disconnected` `{code, reason, final}` when the connection is gone for
- *   good (closed by the app, refused, taken over (4009), or resume failed);
+ *   good (closed by the app, refused, taken over (4009), ended by a newer
+ *   device over the server's device cap (4010), or resume failed);
  * - `track`, `trackRemoved`, `mediaState` re-emitted from the media session,
  *   and its `error` as `mediaError`.
  */
