@@ -60,7 +60,9 @@ export async function startServer({ name = 'server', args = [] } = {}) {
   const logPath = path.join(artifactsDir(), `${name}-server.log`);
   const log = createWriteStream(logPath);
   const argv = ['--listen', `127.0.0.1:${port}`, '--rtc-ip', '127.0.0.1', '--udp-port', String(udpPort),
-    '--log-format', 'json', '--log-level', process.env.RINGSFU_LOG_LEVEL || 'debug', ...args];
+    '--log-format', 'json', '--log-level', process.env.RINGSFU_LOG_LEVEL || 'debug',
+    '--drain-delay', '0', // tests stop the server on purpose: no load balancer to drain for
+    ...args];
   const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.pipe(log, { end: false });
   proc.stderr.pipe(log, { end: false });
