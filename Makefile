@@ -1,6 +1,6 @@
 # ringsfu — `make test` runs every test, as CI does.
 GO ?= go
-FUZZTIME ?= 10s
+FUZZTIME ?= 6s
 
 .PHONY: test test-go fuzz vet build run test-browser deps-browser
 
@@ -13,9 +13,21 @@ vet:
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Bounded fuzzing of the message decoder (the corpus also runs in test-go).
+# Bounded fuzzing of every parser that reads bytes from the network, one
+# target at a time (go test -fuzz takes one per run), FUZZTIME each; their
+# seed corpora also run in test-go. A Fuzz function missing from the list
+# fails the target.
+FUZZ_TARGETS = \
+	signaling:FuzzDecodeMessage signaling:FuzzVerifyToken \
+	media:FuzzKeyframe media:FuzzRewriter \
+	sfu:FuzzParseOffer sfu:FuzzWithGoogleBitrates sfu:FuzzSubscriberRTCP sfu:FuzzPublisherRTP
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./signaling/
+	@set -e; for f in $$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | cut -d' ' -f2 | sort -u); do \
+	  case " $(FUZZ_TARGETS) " in *":$$f "*) ;; *) echo "fuzz: $$f is not in FUZZ_TARGETS"; exit 1;; esac; done; \
+	for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t#*:}; \
+	  echo "== fuzz $$name (./$$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
 
 build:
 	$(GO) build -o ringsfu ./cmd/ringsfu
