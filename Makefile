@@ -2,9 +2,9 @@
 GO ?= go
 FUZZTIME ?= 6s
 
-.PHONY: test test-go fuzz vet build run test-browser deps-browser
+.PHONY: test test-go fuzz vet build run test-browser deps-browser soak soak-short fuzz-and-soak
 
-test: vet test-go fuzz test-browser
+test: vet test-go fuzz-and-soak test-browser
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
@@ -28,6 +28,21 @@ fuzz:
 	  echo "== fuzz $$name (./$$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
 	done
+
+# The churn soak against a real server process (cmd/ringsfu TestSoak):
+# SOAK_USERS users doing every signaling request type, media calls
+# alongside, /metrics sampled, and a verdict on goroutines, live heap and
+# every gauge returning to baseline. `make soak` is not part of `make test`;
+# `make test` runs a 60-second soak, in parallel with the fuzzers (both
+# bounded in time, so sharing the CPU only lowers their throughput).
+SOAK_DURATION ?= 10m
+SOAK_USERS ?= 200
+soak:
+	RINGSFU_SOAK=$(SOAK_DURATION) RINGSFU_SOAK_USERS=$(SOAK_USERS) $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./cmd/ringsfu/
+soak-short:
+	@$(MAKE) --no-print-directory soak SOAK_DURATION=60s
+fuzz-and-soak:
+	@$(MAKE) --no-print-directory -j2 fuzz soak-short
 
 build:
 	$(GO) build -o ringsfu ./cmd/ringsfu
