@@ -74,15 +74,20 @@ func (s *churnStats) summary() string {
 // churnUser is one signed-in user of the churn workload; its group's
 // goroutine owns it.
 type churnUser struct {
-	id    string
-	token string
-	url   string
-	c     *client.Client
+	id      string
+	token   string
+	url     string
+	devices int // devices signed in so far; each redial is a new device
+	c       *client.Client
 }
 
 // dial signs the user in, resuming session resume when it is not empty.
 func (u *churnUser) dial(ctx context.Context, resume string) error {
-	c, err := client.Dial(ctx, client.Config{URL: u.url, Token: u.token, DeviceID: "soak", Resume: resume})
+	if resume == "" {
+		u.devices++
+	}
+	device := fmt.Sprintf("soak-%d", u.devices)
+	c, err := client.Dial(ctx, client.Config{URL: u.url, Token: u.token, DeviceID: device, Resume: resume})
 	if err != nil {
 		return err
 	}
@@ -308,7 +313,11 @@ func (g *churnGroup) resumeAfterDrop(ctx context.Context) {
 	b.c.Drop()
 	if g.do("redial", b.dial(ctx, "")) != nil {
 		b.c = nil
+		return
 	}
+	// From its new device b hangs up the call its old one may still be
+	// in (not_found when it had left or the grace already ran out).
+	g.leave(ctx, b, id)
 }
 
 // timeoutAndInitiatorLeaves: a call with endCallWhenInitiatorLeave where

@@ -42,7 +42,8 @@ type soakServer struct {
 
 // startSoakServer builds (or takes RINGSFU_BIN) and starts a server on
 // loopback with --pprof (the verdict forces a GC through it) and a short
-// resume grace, and waits until it listens.
+// resume grace, and waits until it listens. Its log goes to
+// RINGSFU_SOAK_LOG if set (kept), else into the test's temporary directory.
 func startSoakServer(t *testing.T) *soakServer {
 	t.Helper()
 	bin := os.Getenv("RINGSFU_BIN")
@@ -54,7 +55,10 @@ func startSoakServer(t *testing.T) *soakServer {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
 	}
-	s := &soakServer{logPath: filepath.Join(dir, "server.log"), levels: map[string]int{}}
+	s := &soakServer{logPath: os.Getenv("RINGSFU_SOAK_LOG"), levels: map[string]int{}}
+	if s.logPath == "" {
+		s.logPath = filepath.Join(dir, "server.log") // removed with the test
+	}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		t.Fatal(err)
