@@ -1,10 +1,10 @@
 # ringsfu — `make test` runs every test, as CI does.
 GO ?= go
-FUZZTIME ?= 10s
+FUZZTIME ?= 6s
 
-.PHONY: test test-go fuzz vet build run test-browser deps-browser
+.PHONY: test test-go fuzz vet build run test-browser deps-browser soak soak-short fuzz-and-soak
 
-test: vet test-go fuzz test-browser
+test: vet test-go fuzz-and-soak test-browser
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
@@ -13,9 +13,36 @@ vet:
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Bounded fuzzing of the message decoder (the corpus also runs in test-go).
+# Bounded fuzzing of every parser that reads bytes from the network, one
+# target at a time (go test -fuzz takes one per run), FUZZTIME each; their
+# seed corpora also run in test-go. A Fuzz function missing from the list
+# fails the target.
+FUZZ_TARGETS = \
+	signaling:FuzzDecodeMessage signaling:FuzzVerifyToken \
+	media:FuzzKeyframe media:FuzzRewriter \
+	sfu:FuzzParseOffer sfu:FuzzWithGoogleBitrates sfu:FuzzSubscriberRTCP sfu:FuzzPublisherRTP
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./signaling/
+	@set -e; for f in $$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | cut -d' ' -f2 | sort -u); do \
+	  case " $(FUZZ_TARGETS) " in *":$$f "*) ;; *) echo "fuzz: $$f is not in FUZZ_TARGETS"; exit 1;; esac; done; \
+	for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t#*:}; \
+	  echo "== fuzz $$name (./$$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; \
+	done
+
+# The churn soak against a real server process (cmd/ringsfu TestSoak):
+# SOAK_USERS users doing every signaling request type, media calls
+# alongside, /metrics sampled, and a verdict on goroutines, live heap and
+# every gauge returning to baseline. `make soak` is not part of `make test`;
+# `make test` runs a 60-second soak, in parallel with the fuzzers (both
+# bounded in time, so sharing the CPU only lowers their throughput).
+SOAK_DURATION ?= 10m
+SOAK_USERS ?= 200
+soak:
+	RINGSFU_SOAK=$(SOAK_DURATION) RINGSFU_SOAK_USERS=$(SOAK_USERS) $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./cmd/ringsfu/
+soak-short:
+	@$(MAKE) --no-print-directory soak SOAK_DURATION=60s
+fuzz-and-soak:
+	@$(MAKE) --no-print-directory -j2 fuzz soak-short
 
 build:
 	$(GO) build -o ringsfu ./cmd/ringsfu

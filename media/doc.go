@@ -1,7 +1,8 @@
 // Package media owns everything ringsfu needs from Pion below the level of a
 // PeerConnection: one configured *webrtc.API (codecs, RTP header
 // extensions, interceptors and the SettingEngine that pins ICE to the
-// operator's --rtc-ip and ports), a bridge from Pion's logging to zerolog,
+// operator's --rtc-ip and ports), a bridge from Pion's logging to zerolog
+// (per-message-shape rate limit, counted in LogStats; no goroutine),
 // and small RTP helpers used on the forwarding path: keyframe detection for
 // VP8, VP9, H.264 and AV1, a sequence-number/timestamp Rewriter that keeps an
 // outgoing stream continuous across source switches, a pool of packet

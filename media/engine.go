@@ -17,6 +17,7 @@ type Engine struct {
 	mux       io.Closer  // nil without Config.UDPPort
 	batch     *BatchConn // the shared socket's writer; nil without a bound UDPPort
 	log       zerolog.Logger
+	logs      LoggerFactory // Pion's loggers, with their rate limit and counters
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -70,6 +71,7 @@ func New(cfg Config) (*Engine, error) {
 		mux:   mux,
 		batch: batch,
 		log:   cfg.Logger,
+		logs:  lf,
 	}
 	e.log.Info().Str("rtc_ip", cfg.RTCIP).Int("udp_port", cfg.UDPPort).
 		Uint16("udp_port_min", cfg.UDPPortMin).Uint16("udp_port_max", cfg.UDPPortMax).
@@ -91,10 +93,16 @@ func (e *Engine) SendQueueDelay() LatencySnapshot {
 	return e.batch.QueueDelay()
 }
 
-// Close releases the shared UDP socket, if any. PeerConnections created from
-// the API should be closed first. Close is idempotent.
+// LogStats returns the counters of the warnings and errors Pion logged,
+// including those the log rate limit suppressed.
+func (e *Engine) LogStats() *LogStats { return e.logs.Stats() }
+
+// Close releases the shared UDP socket, if any, and writes the summaries of
+// Pion messages still suppressed. PeerConnections created from the API
+// should be closed first. Close is idempotent.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		defer e.logs.Flush()
 		if e.mux != nil {
 			if err := e.mux.Close(); err != nil {
 				e.closeErr = fmt.Errorf("media: close udp mux: %w", err)

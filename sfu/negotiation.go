@@ -63,12 +63,12 @@ func (p *Peer) negotiationLoop() {
 func (p *Peer) offerSubscriber() bool {
 	offer, err := p.sub.CreateOffer(nil)
 	if err != nil {
-		p.log.Error().Err(err).Msg("create subscriber offer")
+		p.log.WithLevel(negotiationErrLevel(err)).Err(err).Msg("create subscriber offer")
 		return false
 	}
 	gathered := webrtc.GatheringCompletePromise(p.sub)
 	if err := p.sub.SetLocalDescription(offer); err != nil {
-		p.log.Error().Err(err).Msg("set subscriber offer")
+		p.log.WithLevel(negotiationErrLevel(err)).Err(err).Msg("set subscriber offer")
 		return false
 	}
 	if err := p.waitGathering(gathered, TargetSubscriber); err != nil {

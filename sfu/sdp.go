@@ -81,6 +81,18 @@ func simulcastRIDs(m *sdp.MediaDescription) []string {
 			return 3
 		}
 	}
+	// A rid names one RTP stream of the section (RFC 8851 §4): a repeated
+	// one would claim a second layer slot that no stream ever fills, and so
+	// would one that is not a valid rid-id.
+	seen := make(map[string]bool, len(rids))
+	unique := rids[:0]
+	for _, r := range rids {
+		if validRID(r) && !seen[r] {
+			seen[r] = true
+			unique = append(unique, r)
+		}
+	}
+	rids = unique
 	sort.SliceStable(rids, func(i, j int) bool { return order(rids[i]) < order(rids[j]) })
 	if len(rids) > maxLayers {
 		rids = rids[:maxLayers]
@@ -88,21 +100,47 @@ func simulcastRIDs(m *sdp.MediaDescription) []string {
 	return rids
 }
 
-// ridRank returns the quality rank of layer slot i of n layers named rids:
-// q, h and f have the ranks 0, 1 and 2; other names rank by position,
-// counted from the top (so that the highest layer is always "high").
+// validRID reports whether r is an RFC 8851 §10 rid-id: 1*(ALPHA / DIGIT
+// / "-" / "_"), at most 255 bytes (the longest RtpStreamId header
+// extension, RFC 8852 §3.1).
+func validRID(r string) bool {
+	if r == "" || len(r) > 255 {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ridRank returns the quality rank of layer slot i of n layers named rids.
+// When every rid is q, h or f they have the ranks 0, 1 and 2; otherwise
+// layers rank by position, counted from the top (so that the highest layer
+// is always "high"), which keeps ranks increasing with the slot when known
+// and unknown names are mixed.
 func ridRank(rids []string, i int) int {
 	if len(rids) == 0 {
 		return 2 // a single, non-simulcast layer serves every quality
 	}
-	switch rids[i] {
-	case RIDLow:
-		return 0
-	case RIDMedium:
-		return 1
-	case RIDHigh:
-		return 2
-	default:
-		return maxLayers - len(rids) + i
+	known := true
+	for _, r := range rids {
+		if r != RIDLow && r != RIDMedium && r != RIDHigh {
+			known = false
+			break
+		}
 	}
+	if known {
+		switch rids[i] {
+		case RIDLow:
+			return 0
+		case RIDMedium:
+			return 1
+		default:
+			return 2
+		}
+	}
+	return maxLayers - len(rids) + i
 }

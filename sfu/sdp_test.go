@@ -21,6 +21,7 @@ func TestSimulcastRIDs(t *testing.T) {
 		{"unknown names keep order", []string{"simulcast:send lo;mid;hi"}, []string{"lo", "mid", "hi"}},
 		{"recv only ignored", []string{"simulcast:recv q;h;f"}, nil},
 		{"capped at three", []string{"simulcast:send a;b;c;d"}, []string{"a", "b", "c"}},
+		{"repeated rids once", []string{"simulcast:send h;0;0", "rid:0 send"}, []string{"h", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +46,8 @@ func TestRIDRank(t *testing.T) {
 		{[]string{"q", "h", "f"}, []int{0, 1, 2}},
 		{[]string{"q", "f"}, []int{0, 2}},
 		{[]string{"lo", "hi"}, []int{1, 2}},
+		{[]string{"h", "0", "x"}, []int{0, 1, 2}},
+		{[]string{"q", "hi"}, []int{1, 2}},
 	}
 	for _, tt := range tests {
 		n := max(1, len(tt.rids))

@@ -51,6 +51,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		return fmt.Errorf("media: %w", err)
 	}
 	defer eng.Close()
+	reg.MustRegister(signaling.NewPionLogCollector(eng.LogStats()))
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
