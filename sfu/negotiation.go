@@ -61,7 +61,11 @@ func (p *Peer) negotiationLoop() {
 // offerSubscriber creates and hands out a subscriber offer; it reports
 // whether an offer is now waiting for its answer.
 func (p *Peer) offerSubscriber() bool {
-	offer, err := p.sub.CreateOffer(nil)
+	var opts *webrtc.OfferOptions
+	if p.iceRestart.Swap(false) {
+		opts = &webrtc.OfferOptions{ICERestart: true}
+	}
+	offer, err := p.sub.CreateOffer(opts)
 	if err != nil {
 		p.log.Error().Err(err).Msg("create subscriber offer")
 		return false

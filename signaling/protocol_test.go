@@ -51,6 +51,7 @@ var requestExamples = []contractExample{
 	{name: "end of candidates", typ: TypeTrickle, json: `{"callID":"c1","target":"subscriber","candidate":null}`},
 	{typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"low"}`},
 	{name: "off", typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"off"}`},
+	{typ: TypeMediaReset, json: `{"callID":"c1"}`},
 }
 
 const (
@@ -87,6 +88,8 @@ var eventExamples = []contractExample{
 	{typ: TypeTracks, json: `{"callID":"c1","userID":"bob","tracks":[` + trackJSON + `,
 		{"trackID":"t2","kind":"audio","source":"microphone","muted":true,"simulcast":[]}]}`},
 	{name: "no tracks", typ: TypeTracks, json: `{"callID":"c1","userID":"bob","tracks":[]}`},
+	{typ: TypeMediaReset, json: `{"callID":"c1","reason":"peerFailed"}`},
+	{name: "ownerChanged", typ: TypeMediaReset, json: `{"callID":"c1","reason":"ownerChanged"}`},
 }
 
 // callStateJSON is a CallState (§5).
