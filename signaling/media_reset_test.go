@@ -2,6 +2,7 @@ package signaling_test
 
 import (
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,6 +128,36 @@ func TestMediaResetRequest(t *testing.T) {
 	}
 }
 
+// TestPublisherICERestartKeepsTracks: alice restarts ICE on her publisher
+// PC (new credentials in a new offer); the server accepts it on the same
+// PeerConnection: no reset, same tracks, bob keeps receiving.
+func TestPublisherICERestartKeepsTracks(t *testing.T) {
+	h := newMediaHarness(t)
+	api := clientAPI(t)
+	ms := joinCall(t, h, api, "restart", "alice", "bob")
+	alice, bob := ms[0], ms[1]
+	v, _ := publishedAV(t, alice)
+	bob.waitTrack(v, 5)
+	ufrag := func() string {
+		for _, l := range strings.Split(alice.s.Publisher().LocalDescription().SDP, "\r\n") {
+			if strings.HasPrefix(l, "a=ice-ufrag:") {
+				return l
+			}
+		}
+		return ""
+	}
+	before := ufrag()
+	mustOK(t, alice.s.RestartPublisherICE(ctx(t)))
+	if after := ufrag(); after == before || after == "" {
+		t.Fatalf("ice credentials not renewed: %q → %q", before, after)
+	}
+	restarted := time.Now()
+	flowingSince(t, "bob receiving alice after her ICE restart", bob, v, restarted, 20)
+	if r := alice.resets(); len(r) != 0 {
+		t.Fatalf("alice's media was reset: %q", r)
+	}
+}
+
 // TestMediaResumeReattachesSession: bob's WebSocket drops; he resumes on a
 // new connection and attaches his media session to it. alice's media keeps
 // reaching him, and he can publish through the resumed connection.
@@ -195,6 +226,78 @@ func (c *dropConn) WriteTo(b []byte, a net.Addr) (int, error) {
 	return c.PacketConn.WriteTo(b, a)
 }
 
+// droppableAPI is a client API whose ICE runs over a dropConn.
+func droppableAPI(t *testing.T, failed time.Duration) (*webrtc.API, *dropConn) {
+	t.Helper()
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := &dropConn{PacketConn: udp}
+	mux := webrtc.NewICEUDPMux(nil, dc)
+	t.Cleanup(func() { _ = mux.Close() })
+	api, err := client.NewMediaAPI(client.MediaAPIConfig{
+		LoopbackOnly: true,
+		Settings: func(se *webrtc.SettingEngine) {
+			se.SetICETimeouts(2*time.Second, failed, 300*time.Millisecond)
+			se.SetICEUDPMux(mux)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api, dc
+}
+
+// TestSubscriberICERestartAfterShortOutage: bob's media network drops for
+// 7 s, long enough for the server's subscriber PC to go disconnected (5 s)
+// but shorter than bob's ICE failure timeout: the server offers an ICE
+// restart on the same PC, bob answers it, and media resumes without a
+// media reset.
+func TestSubscriberICERestartAfterShortOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("7 s outage")
+	}
+	h := newMediaHarness(t)
+	api := clientAPI(t)
+	bobAPI, dc := droppableAPI(t, 30*time.Second)
+	alice := joinCall(t, h, api, "short", "alice")[0]
+	bc := h.dial("bob")
+	if _, err := bc.Join(ctx(t), signaling.JoinRequest{CallID: "short"}); err != nil {
+		t.Fatal(err)
+	}
+	bob := startMedia(t, bobAPI, "bob", bc, "short")
+	v, _ := publishedAV(t, alice)
+	bob.waitTrack(v, 5)
+	offers := bob.s.SubscriberOffers()
+	ufrag := func() string {
+		for _, l := range strings.Split(bob.s.Subscriber().RemoteDescription().SDP, "\r\n") {
+			if strings.HasPrefix(l, "a=ice-ufrag:") {
+				return l
+			}
+		}
+		return ""
+	}
+	before := ufrag()
+
+	dc.drop.Store(true)
+	cut := time.Now()
+	poll(t, mediaWait, "an ICE restart offer answered during the outage", func() bool { return bob.s.SubscriberOffers() > offers })
+	for time.Since(cut) < 7*time.Second {
+		time.Sleep(100 * time.Millisecond) // the outage's length, not a synchronisation
+	}
+	dc.drop.Store(false)
+	back := time.Now()
+	flowingSince(t, "bob receiving alice after the short outage", bob, v, back, 20)
+	if after := ufrag(); after == before {
+		t.Fatalf("the server's subscriber ICE credentials did not change (%s)", after)
+	}
+	if r := bob.resets(); len(r) != 0 {
+		t.Fatalf("bob's media was reset: %q", r)
+	}
+	t.Logf("media back %v after the outage; restart offer answered", time.Since(back))
+}
+
 // TestMediaComesBackAfterNetworkOutage: bob's media network is cut for
 // 40 s while his WebSocket stays up; media comes back on its own after the
 // outage, without leave and join.
@@ -204,23 +307,7 @@ func TestMediaComesBackAfterNetworkOutage(t *testing.T) {
 	}
 	h := newMediaHarness(t)
 	api := clientAPI(t)
-	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := &dropConn{PacketConn: udp}
-	mux := webrtc.NewICEUDPMux(nil, dc)
-	t.Cleanup(func() { _ = mux.Close() })
-	bobAPI, err := client.NewMediaAPI(client.MediaAPIConfig{
-		LoopbackOnly: true,
-		Settings: func(se *webrtc.SettingEngine) {
-			se.SetICETimeouts(2*time.Second, 3*time.Second, 300*time.Millisecond)
-			se.SetICEUDPMux(mux)
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bobAPI, dc := droppableAPI(t, 3*time.Second)
 	alice := joinCall(t, h, api, "outage", "alice")[0]
 	bc := h.dial("bob")
 	if _, err := bc.Join(ctx(t), signaling.JoinRequest{CallID: "outage"}); err != nil {

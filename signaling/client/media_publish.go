@@ -100,7 +100,7 @@ func (s *Session) Publish(ctx context.Context, tracks ...LocalTrack) ([]*Publica
 	s.mu.Lock()
 	s.pubs = append(s.pubs, added...)
 	s.mu.Unlock()
-	if err := s.negotiatePublisher(ctx); err != nil {
+	if err := s.negotiatePublisher(ctx, nil); err != nil {
 		undo()
 		s.mu.Lock()
 		for _, p := range added {
@@ -139,7 +139,21 @@ func (s *Session) Unpublish(ctx context.Context, p *Publication) error {
 	if err := s.cur().pub.RemoveTrack(p.Sender); err != nil {
 		return fmt.Errorf("client: remove track: %w", err)
 	}
-	return s.negotiatePublisher(ctx)
+	return s.negotiatePublisher(ctx, nil)
+}
+
+// RestartPublisherICE renegotiates the publisher PeerConnection with new
+// ICE credentials (an ICE restart, PROTOCOL.md §9.1); the server accepts
+// it on its existing PeerConnection, and the media keeps its tracks.
+func (s *Session) RestartPublisherICE(ctx context.Context) error {
+	ctx, stop := s.bind(ctx)
+	defer stop()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.isClosed() {
+		return ErrMediaClosed
+	}
+	return s.negotiatePublisher(ctx, &webrtc.OfferOptions{ICERestart: true})
 }
 
 // addTrack adds one LocalTrack as a send-only transceiver.
@@ -195,9 +209,9 @@ func (s *Session) attachTrack(p *Publication, first webrtc.TrackLocal) error {
 
 // negotiatePublisher runs one offer/answer on the publisher PC; the caller
 // holds pubMu. A refused offer is rolled back.
-func (s *Session) negotiatePublisher(ctx context.Context) error {
+func (s *Session) negotiatePublisher(ctx context.Context, opts *webrtc.OfferOptions) error {
 	pcs := s.cur()
-	offer, err := pcs.pub.CreateOffer(nil)
+	offer, err := pcs.pub.CreateOffer(opts)
 	if err != nil {
 		return fmt.Errorf("client: create publisher offer: %w", err)
 	}

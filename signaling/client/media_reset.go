@@ -186,7 +186,7 @@ func (s *Session) rebuild(reason string) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	if err := s.negotiatePublisher(ctx); err != nil {
+	if err := s.negotiatePublisher(ctx, nil); err != nil {
 		s.log.Warn().Err(err).Msg("media reset: publisher offer")
 		return
 	}
