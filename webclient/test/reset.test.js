@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { serverAndBrowser } from './helpers/suite.js';
 import { openParticipant } from './helpers/pages.js';
 import { waitFor } from './helpers/util.js';
+import { openApp } from './helpers/ui.js';
 
 let server;
 let chrome;
@@ -75,4 +76,37 @@ test('a PeerConnection closed from the page: mediaReset, republish, video decode
   assert.equal(tiles, 1, 'bob shows exactly one live video tile of alice');
   const states = await bob.eval(async () => (await window.__test.stats()).connectionState);
   assert.deepEqual(states, { publisher: 'connected', subscriber: 'connected' });
+});
+
+test('prebuilt UI: a PeerConnection closed under the app, the remote tile decodes again', { timeout: 120_000 }, async (t) => {
+  const alice = await openApp(chrome.browser, server.origin, 'ui-reset-alice');
+  t.after(() => alice.close());
+  await alice.waitView('signin');
+  await alice.signIn('carol', 'Carol');
+  const bob = await openApp(chrome.browser, server.origin, 'ui-reset-bob');
+  t.after(() => bob.close());
+  await bob.waitView('signin');
+  await bob.signIn('dave', 'Dave');
+  await alice.placeCall(['dave'], 'video');
+  await bob.waitView('incoming');
+  await bob.page.keyboard.press('Enter');
+  await Promise.all([alice.waitView('call'), bob.waitView('call')]);
+  await Promise.all([alice.waitDecoding('dave'), bob.waitDecoding('carol')]);
+
+  // Both of carol's PeerConnections close under the app.
+  await alice.eval(() => {
+    const m = window.__ringsfu.client.media();
+    m.publisher.close();
+    m.subscriber.close();
+  });
+  await waitFor(async () => {
+    const s = await alice.stats();
+    return s && s.inbound.some((i) => i.userID === 'dave' && i.kind === 'video' && i.framesDecoded > 5);
+  }, { timeoutMs: 20000, what: 'carol decoding dave again on her new subscriber PC' });
+  await bob.waitDecoding('carol');
+  await bob.assertFlow('carol', 'video', 'framesDecoded', true);
+  await alice.assertFlow('dave', 'video', 'framesDecoded', true);
+  assert.equal(await bob.tile('carol', 'member').count(), 1, 'dave shows one tile of carol');
+  assert.equal(await alice.tile('dave', 'member').count(), 1, 'carol shows one tile of dave');
+  assert.equal((await alice.state()).view, 'call', 'carol is still in the call');
 });
