@@ -342,17 +342,17 @@ func jsonEqual(t *testing.T, a, b string) bool {
 
 func TestRegistriesCoverEveryType(t *testing.T) {
 	requests := []string{TypeHello, TypePing, TypeInvite, TypeCancel, TypeAccept, TypeReject, TypeJoin,
-		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe}
+		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset}
 	events := []string{TypeIncomingCall, TypeIncomingCallCanceled, TypeIncomingCallTimeout,
 		TypeIncomingCallAnsweredElsewhere, TypeOutgoingCallAccepted, TypeOutgoingCallDeclined,
 		TypeOutgoingCallRejectedCauseBusy, TypeOutgoingCallTimeout, TypeInvitationStateChanged, TypeCallEnded,
 		TypeUserJoined, TypeUserLeft, TypeRemoved, TypeDeviceState, TypeDeviceControlled, TypeDeviceRequest,
-		TypeOffer, TypeTrickle, TypeTracks}
+		TypeOffer, TypeTrickle, TypeTracks, TypeMediaReset}
 	// The contract's spelling, checked literally once.
 	spelled := map[string]string{
 		TypeHello: "hello", TypeSetRemoteDevice: "setRemoteDevice", TypeIncomingCallAnsweredElsewhere: "incomingCallAnsweredElsewhere",
 		TypeOutgoingCallRejectedCauseBusy: "outgoingCallRejectedCauseBusy", TypeInvitationStateChanged: "invitationStateChanged",
-		TypeDeviceControlled: "deviceControlled", TypeResult: "result", TypeError: "error", TypePong: "pong",
+		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypeResult: "result", TypeError: "error", TypePong: "pong",
 	}
 	for c, lit := range spelled {
 		if c != lit {

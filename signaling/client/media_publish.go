@@ -52,7 +52,10 @@ type Publication struct {
 	// Source is the source announced to the server.
 	Source string
 	// RIDs lists the simulcast layers, nil without simulcast.
-	RIDs        []string
+	RIDs []string
+	// Sender and Transceiver are those of the current publisher PC; a
+	// media reset replaces them (read them under no assumption of
+	// stability while a reset may run).
 	Sender      *webrtc.RTPSender
 	Transceiver *webrtc.RTPTransceiver
 
@@ -254,10 +257,13 @@ func (s *Session) startRTCP(p *Publication) {
 		return
 	}
 	p.started = true
+	// The sender of this PeerConnection generation: a media reset gives p
+	// a new one, and this generation's readers end with the old PC.
+	sender := p.Sender
 	if p.RIDs == nil {
 		s.goRun(func() {
 			s.readSenderRTCP(p, "", func() ([]rtcp.Packet, error) {
-				pkts, _, err := p.Sender.ReadRTCP()
+				pkts, _, err := sender.ReadRTCP()
 				return pkts, err
 			})
 		})
@@ -266,7 +272,7 @@ func (s *Session) startRTCP(p *Publication) {
 	for _, rid := range p.RIDs {
 		s.goRun(func() {
 			s.readSenderRTCP(p, rid, func() ([]rtcp.Packet, error) {
-				pkts, _, err := p.Sender.ReadSimulcastRTCP(rid)
+				pkts, _, err := sender.ReadSimulcastRTCP(rid)
 				return pkts, err
 			})
 		})
