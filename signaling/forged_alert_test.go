@@ -109,5 +109,8 @@ func TestForgedDTLSAlertDoesNotCutMedia(t *testing.T) {
 		if st := c.pc.ConnectionState(); st != webrtc.PeerConnectionStateConnected {
 			t.Fatalf("%s is %s after the forged alert", c.what, st)
 		}
+		if ra, rb := alice.resets(), bob.resets(); len(ra)+len(rb) != 0 {
+			t.Fatalf("media was reset after a forged alert on %s: alice %q, bob %q", c.what, ra, rb)
+		}
 	}
 }
