@@ -50,6 +50,7 @@ func (r *Room) ensureMedia(m *member) (*memberMedia, error) {
 	}
 	pc.OnUpTrack = func(up *sfu.UpTrack) { r.post(func() { r.upTrackAdded(user, mm, up) }) }
 	pc.OnUpTrackEnded = func(up *sfu.UpTrack) { r.post(func() { r.upTrackEnded(user, mm, up) }) }
+	pc.OnFailed = func(t sfu.Target, why sfu.FailReason) { r.post(func() { r.peerFailed(user, mm, t, why) }) }
 	peer, err := sfu.NewPeer(pc)
 	if err != nil {
 		return nil, fmt.Errorf("room: new peer: %w", err)

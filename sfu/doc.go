@@ -38,6 +38,12 @@
 //     subscription, that sends the RTCP sender reports of all its DownTracks
 //     every second (senderreport.go); it exits when the Peer is closed.
 //
+// Connection health (health.go): the Peer watches both PCs' states from
+// Pion's callbacks; a disconnected PC arms a grace timer (time.AfterFunc,
+// stopped by Close; its function only reads state and calls OnFailed), a
+// subscriber that loses ICE with DTLS up gets an ICE restart offer from
+// the negotiation goroutine, and OnFailed reports a lost Peer once.
+//
 // Peer.Close closes both PCs and waits for all of the Peer's goroutines.
 // Callbacks in PeerConfig are called from these goroutines and must not
 // block.

@@ -44,10 +44,10 @@ func (p *Peer) negotiationLoop() {
 			}
 			err := p.applySubscriberAnswer(req.sdp)
 			req.reply <- err
-			if err != nil {
-				// The offer was rolled back; offer again, the client may
-				// answer a fresh one.
-				again = true
+			if err != nil && p.resendOffer() {
+				// The answer was refused before it changed anything: the
+				// offer is still outstanding and was sent again.
+				continue
 			}
 			waiting = false
 			if again {
@@ -61,7 +61,11 @@ func (p *Peer) negotiationLoop() {
 // offerSubscriber creates and hands out a subscriber offer; it reports
 // whether an offer is now waiting for its answer.
 func (p *Peer) offerSubscriber() bool {
-	offer, err := p.sub.CreateOffer(nil)
+	var opts *webrtc.OfferOptions
+	if p.iceRestart.Swap(false) {
+		opts = &webrtc.OfferOptions{ICERestart: true}
+	}
+	offer, err := p.sub.CreateOffer(opts)
 	if err != nil {
 		p.log.WithLevel(negotiationErrLevel(err)).Err(err).Msg("create subscriber offer")
 		return false
@@ -80,18 +84,38 @@ func (p *Peer) offerSubscriber() bool {
 	return true
 }
 
-// applySubscriberAnswer sets the client's answer; on failure it rolls the
-// pending offer back so that a new one can be made.
+// applySubscriberAnswer sets the client's answer.
 func (p *Peer) applySubscriberAnswer(sdp string) error {
+	if ld := p.sub.LocalDescription(); ld != nil {
+		if err := checkAnswerMatches(ld.SDP, sdp); err != nil {
+			return err
+		}
+	}
 	err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
-		if rbErr := p.sub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
-			p.log.Debug().Err(rbErr).Msg("subscriber rollback")
-		}
 		return fmt.Errorf("%w: subscriber answer: %w", ErrInvalidSDP, err)
 	}
 	p.remoteApplied(TargetSubscriber)
 	return nil
+}
+
+// resendOffer handles a refused answer. Pion (v4.2) cannot roll a local
+// offer back, so a PC still in have-local-offer keeps its offer: it is
+// sent to the client again (the client answers it afresh), and resendOffer
+// reports true. An answer that was applied and failed later (the PC left
+// have-local-offer) is not retried here: its transports fail and the
+// health watch (health.go) reports the Peer lost.
+func (p *Peer) resendOffer() bool {
+	if p.sub.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		return false
+	}
+	ld := p.sub.LocalDescription()
+	if ld == nil {
+		return false
+	}
+	p.log.Debug().Msg("subscriber answer refused; sending the outstanding offer again")
+	p.cfg.OnSubscriberOffer(ld.SDP)
+	return true
 }
 
 // SetSubscriberAnswer applies the client's answer to the last subscriber

@@ -53,6 +53,14 @@ type PeerConfig struct {
 	OnUpTrackEnded func(*UpTrack)
 	// OnConnectionState reports a PeerConnection state change.
 	OnConnectionState func(t Target, s webrtc.PeerConnectionState)
+	// OnFailed reports, at most once per Peer, that its media cannot go
+	// on: a PC failed, was closed by the remote side, or stayed
+	// disconnected past DisconnectedGrace (health.go). The app should
+	// Close the Peer and let the client start again with a new one.
+	OnFailed func(t Target, reason FailReason)
+	// DisconnectedGrace is how long a PC may stay disconnected (or
+	// reconnecting after an ICE restart) before OnFailed. Default 8 s.
+	DisconnectedGrace time.Duration
 
 	// Stats, shared by every Peer of a server, counts the media plane's
 	// work (stats.go). Default nil: the Peer counts into a private Stats
@@ -86,11 +94,16 @@ type Peer struct {
 	lateCands  [2]atomic.Bool // per Target: a candidate was trickled
 	videoDowns atomic.Int32   // video DownTracks, to split the REMB estimate
 	subReady   atomic.Bool    // the subscriber PC has connected (DTLS done)
+	iceRestart atomic.Bool    // the next subscriber offer restarts ICE
+	restarted  [2]atomic.Bool // per Target: an ICE restart was tried since connected
+	failed     atomic.Bool    // OnFailed was called
 
 	reportsOnce sync.Once // starts reportLoop with the first subscription
 
 	mu     sync.Mutex
 	closed bool // guarded by mu
+	// lossTimers, guarded by mu, run while a PC is disconnected (health.go).
+	lossTimers [2]*time.Timer
 	// early holds each PC's client candidates until its remote description
 	// is set (trickle may overtake the SDP).
 	early     [2]media.Gate[webrtc.ICECandidateInit]
@@ -108,6 +121,9 @@ func NewPeer(cfg PeerConfig) (*Peer, error) {
 	}
 	if cfg.GatherTimeout <= 0 {
 		cfg.GatherTimeout = 5 * time.Second
+	}
+	if cfg.DisconnectedGrace <= 0 {
+		cfg.DisconnectedGrace = defaultDisconnectedGrace
 	}
 	setDefaultCallbacks(&cfg)
 	if cfg.Stats == nil {
@@ -166,6 +182,9 @@ func setDefaultCallbacks(cfg *PeerConfig) {
 	if cfg.OnConnectionState == nil {
 		cfg.OnConnectionState = func(Target, webrtc.PeerConnectionState) {}
 	}
+	if cfg.OnFailed == nil {
+		cfg.OnFailed = func(Target, FailReason) {}
+	}
 }
 
 // wire installs the ICE candidate and connection state handlers of one PC.
@@ -191,6 +210,7 @@ func (p *Peer) wire(t Target, pc *webrtc.PeerConnection) {
 		if t == TargetSubscriber && s == webrtc.PeerConnectionStateConnected {
 			p.subscriberConnected()
 		}
+		p.watchState(t, s)
 		p.cfg.OnConnectionState(t, s)
 	})
 }
@@ -288,6 +308,7 @@ func (p *Peer) Close() error {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
 		p.closed = true
+		p.stopLossTimersLocked()
 		downs := make([]*DownTrack, 0, len(p.downs))
 		for _, d := range p.downs {
 			downs = append(downs, d)

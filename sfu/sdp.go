@@ -144,3 +144,30 @@ func ridRank(rids []string, i int) int {
 	}
 	return maxLayers - len(rids) + i
 }
+
+// checkAnswerMatches refuses an answer whose media sections do not match
+// the offer's one for one, in order, by mid (RFC 8829 §5.3.1). Pion would
+// apply such an answer and leave the PC unusable.
+func checkAnswerMatches(offer, answer string) error {
+	var o, a sdp.SessionDescription
+	if err := a.UnmarshalString(answer); err != nil {
+		return fmt.Errorf("%w: answer: %w", ErrInvalidSDP, err)
+	}
+	if err := o.UnmarshalString(offer); err != nil {
+		return fmt.Errorf("sfu: own offer: %w", err)
+	}
+	if len(a.MediaDescriptions) != len(o.MediaDescriptions) {
+		return fmt.Errorf("%w: answer has %d media sections, the offer %d", ErrInvalidSDP,
+			len(a.MediaDescriptions), len(o.MediaDescriptions))
+	}
+	for i, om := range o.MediaDescriptions {
+		am := a.MediaDescriptions[i]
+		omid, _ := om.Attribute(sdp.AttrKeyMID)
+		amid, _ := am.Attribute(sdp.AttrKeyMID)
+		if omid != amid || om.MediaName.Media != am.MediaName.Media {
+			return fmt.Errorf("%w: answer media section %d is %s mid %q, the offer's %s mid %q", ErrInvalidSDP,
+				i, am.MediaName.Media, amid, om.MediaName.Media, omid)
+		}
+	}
+	return nil
+}

@@ -148,6 +148,8 @@ func wireEvent(ev room.Event) (string, any) {
 		return TypeDeviceControlled, body
 	case room.TracksChanged:
 		return TypeTracks, Tracks{CallID: string(e.CallID), UserID: string(e.UserID), Tracks: wireTracks(e.Tracks)}
+	case room.MediaReset:
+		return TypeMediaReset, MediaReset{CallID: string(e.CallID), Reason: e.Reason}
 	case room.SubscriberOffer:
 		return TypeOffer, SubscriberOffer{CallID: string(e.CallID), Target: "subscriber", SDP: e.SDP}
 	case room.Candidate:

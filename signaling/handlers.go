@@ -58,6 +58,8 @@ func (s *Server) handle(c *conn, id *string, v validator) {
 				SDPMLineIndex: r.Candidate.SDPMLineIndex}
 		}
 		reply(nil, s.mgr.Trickle(caller, room.CallID(r.CallID), r.Target, cand))
+	case *MediaResetRequest:
+		s.mgr.MediaReset(caller, room.CallID(r.CallID), reply)
 	case *SubscribeRequest:
 		s.mgr.Subscribe(caller, room.CallID(r.CallID), room.TrackID(r.TrackID), r.Quality, reply)
 	default:

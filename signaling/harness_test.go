@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,9 @@ type harness struct {
 func newHarness(t *testing.T, mods ...func(*signaling.Config)) *harness {
 	t.Helper()
 	cfg := signaling.Config{AppID: testApp, AppSecret: testSecret, Logger: zerolog.Nop()}
+	if os.Getenv("DBGMEDIA") != "" {
+		cfg.Logger = zerolog.New(os.Stderr).With().Str("who", "server").Logger().Level(zerolog.DebugLevel)
+	}
 	for _, m := range mods {
 		m(&cfg)
 	}

@@ -3,6 +3,8 @@ package signaling_test
 import (
 	"context"
 	"crypto/sha256"
+	"github.com/rs/zerolog"
+	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -117,6 +119,7 @@ type member struct {
 	call string
 
 	mu      sync.Mutex
+	resetsL []string            // guarded by mu: reasons of media resets
 	rx      map[string]*rxTrack // guarded by mu: by track id
 	all     []*rxTrack          // guarded by mu: in arrival order
 	players []*client.Player    // guarded by mu
@@ -157,12 +160,23 @@ func startMedia(t *testing.T, api *webrtc.API, id string, c *client.Client, call
 // startMediaWith is startMedia with a custom configuration.
 func startMediaWith(t *testing.T, id string, c *client.Client, call string, cfg client.MediaConfig) *member {
 	t.Helper()
+	m := &member{t: t, id: id, c: c, call: call, rx: map[string]*rxTrack{}}
+	if cfg.OnMediaReset == nil {
+		cfg.OnMediaReset = func(reason string) {
+			m.mu.Lock()
+			m.resetsL = append(m.resetsL, reason)
+			m.mu.Unlock()
+		}
+	}
+	if os.Getenv("DBGMEDIA") != "" {
+		cfg.Logger = zerolog.New(os.Stderr).With().Str("who", id).Logger()
+	}
 	s, err := c.StartMedia(ctx(t), call, cfg)
 	if err != nil {
 		t.Fatalf("%s: StartMedia: %v", id, err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	m := &member{t: t, id: id, c: c, s: s, call: call, rx: map[string]*rxTrack{}}
+	m.s = s
 	s.OnRemoteTrack(func(rt client.RemoteTrack) {
 		r := &rxTrack{rt: rt, kind: rt.Track.Kind()}
 		m.mu.Lock()
@@ -172,6 +186,14 @@ func startMediaWith(t *testing.T, id string, c *client.Client, call string, cfg 
 		r.read()
 	})
 	return m
+}
+
+// resets returns the reasons of the member's media resets so far ("" for
+// one its session asked for).
+func (m *member) resets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.resetsL...)
 }
 
 // track returns the recorder of a received track, or nil.

@@ -30,6 +30,7 @@ const (
 	TypeAnswer          = "answer"
 	TypeTrickle         = "trickle" // both directions
 	TypeSubscribe       = "subscribe"
+	TypeMediaReset      = "mediaReset" // also a server event (§9)
 
 	// Server → client replies.
 	TypeResult = "result"
@@ -242,6 +243,12 @@ type LeaveRequest struct {
 	CallID string `json:"callID"`
 }
 
+// MediaResetRequest asks the server to drop the caller's media in a call
+// and start it afresh (PROTOCOL.md §9); the result is empty.
+type MediaResetRequest struct {
+	CallID string `json:"callID"`
+}
+
 // RemoveRequest kicks members out (initiator only).
 type RemoveRequest struct {
 	CallID  string   `json:"callID"`
@@ -413,6 +420,16 @@ type SubscriberOffer struct {
 	SDP    string `json:"sdp"`
 }
 
+// MediaReset tells a member's device that the server dropped its media in
+// the call (PROTOCOL.md §9): close both PeerConnections, forget the remote
+// tracks, publish the local tracks again and answer the next subscriber
+// offer. Reason is peerFailed (or ownerChanged in cluster mode); the
+// client behaves the same for any reason.
+type MediaReset struct {
+	CallID string `json:"callID"`
+	Reason string `json:"reason"`
+}
+
 // Tracks announces a member's full current track list.
 type Tracks struct {
 	CallID string  `json:"callID"`
@@ -440,6 +457,7 @@ func requestKinds() map[string]func() validator {
 		TypeAnswer:          func() validator { return new(AnswerRequest) },
 		TypeTrickle:         func() validator { return new(TrickleRequest) },
 		TypeSubscribe:       func() validator { return new(SubscribeRequest) },
+		TypeMediaReset:      func() validator { return new(MediaResetRequest) },
 	}
 }
 
@@ -467,6 +485,7 @@ func EventKinds() map[string]func() any {
 		TypeOffer:                         func() any { return new(SubscriberOffer) },
 		TypeTrickle:                       func() any { return new(TrickleRequest) },
 		TypeTracks:                        func() any { return new(Tracks) },
+		TypeMediaReset:                    func() any { return new(MediaReset) },
 	}
 }
 

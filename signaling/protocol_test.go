@@ -51,6 +51,7 @@ var requestExamples = []contractExample{
 	{name: "end of candidates", typ: TypeTrickle, json: `{"callID":"c1","target":"subscriber","candidate":null}`},
 	{typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"low"}`},
 	{name: "off", typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"off"}`},
+	{typ: TypeMediaReset, json: `{"callID":"c1"}`},
 }
 
 const (
@@ -87,6 +88,8 @@ var eventExamples = []contractExample{
 	{typ: TypeTracks, json: `{"callID":"c1","userID":"bob","tracks":[` + trackJSON + `,
 		{"trackID":"t2","kind":"audio","source":"microphone","muted":true,"simulcast":[]}]}`},
 	{name: "no tracks", typ: TypeTracks, json: `{"callID":"c1","userID":"bob","tracks":[]}`},
+	{typ: TypeMediaReset, json: `{"callID":"c1","reason":"peerFailed"}`},
+	{name: "ownerChanged", typ: TypeMediaReset, json: `{"callID":"c1","reason":"ownerChanged"}`},
 }
 
 // callStateJSON is a CallState (§5).
@@ -339,17 +342,17 @@ func jsonEqual(t *testing.T, a, b string) bool {
 
 func TestRegistriesCoverEveryType(t *testing.T) {
 	requests := []string{TypeHello, TypePing, TypeInvite, TypeCancel, TypeAccept, TypeReject, TypeJoin,
-		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe}
+		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset}
 	events := []string{TypeIncomingCall, TypeIncomingCallCanceled, TypeIncomingCallTimeout,
 		TypeIncomingCallAnsweredElsewhere, TypeOutgoingCallAccepted, TypeOutgoingCallDeclined,
 		TypeOutgoingCallRejectedCauseBusy, TypeOutgoingCallTimeout, TypeInvitationStateChanged, TypeCallEnded,
 		TypeUserJoined, TypeUserLeft, TypeRemoved, TypeDeviceState, TypeDeviceControlled, TypeDeviceRequest,
-		TypeOffer, TypeTrickle, TypeTracks}
+		TypeOffer, TypeTrickle, TypeTracks, TypeMediaReset}
 	// The contract's spelling, checked literally once.
 	spelled := map[string]string{
 		TypeHello: "hello", TypeSetRemoteDevice: "setRemoteDevice", TypeIncomingCallAnsweredElsewhere: "incomingCallAnsweredElsewhere",
 		TypeOutgoingCallRejectedCauseBusy: "outgoingCallRejectedCauseBusy", TypeInvitationStateChanged: "invitationStateChanged",
-		TypeDeviceControlled: "deviceControlled", TypeResult: "result", TypeError: "error", TypePong: "pong",
+		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypeResult: "result", TypeError: "error", TypePong: "pong",
 	}
 	for c, lit := range spelled {
 		if c != lit {

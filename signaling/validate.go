@@ -214,6 +214,8 @@ func (r *JoinRequest) validate() error {
 
 func (r *LeaveRequest) validate() error { return checkCallID(r.CallID) }
 
+func (r *MediaResetRequest) validate() error { return checkCallID(r.CallID) }
+
 func (r *RemoveRequest) validate() error {
 	if err := checkCallID(r.CallID); err != nil {
 		return err

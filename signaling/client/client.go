@@ -86,6 +86,7 @@ type Client struct {
 	closeCode int                                // guarded by mu
 	errors    []signaling.Envelope               // guarded by mu: error replies without id
 	hooks     map[string][]*hook                 // guarded by mu: see media_hooks.go
+	onReply   map[string]func()                  // guarded by mu: see request
 
 	done chan struct{}
 
@@ -238,6 +239,10 @@ func (c *Client) route(env signaling.Envelope) {
 	if env.ID != nil {
 		if ch, ok := c.pending[*env.ID]; ok {
 			delete(c.pending, *env.ID)
+			if f := c.onReply[*env.ID]; f != nil {
+				delete(c.onReply, *env.ID)
+				f()
+			}
 			ch <- env
 			return
 		}
@@ -298,6 +303,14 @@ func (c *Client) Send(typ string, data any) error {
 // Request sends a request with a fresh id and waits for its reply. A result
 // is decoded into out (if not nil); an error reply is returned as *Error.
 func (c *Client) Request(ctx context.Context, typ string, data any, out any) error {
+	return c.request(ctx, typ, data, out, nil)
+}
+
+// request is Request; onReply, if not nil, is called when the reply is
+// routed, with the client's lock held and before any later event is
+// queued or hooked (so a hook can tell the events sent before the reply
+// from those sent after it).
+func (c *Client) request(ctx context.Context, typ string, data any, out any, onReply func()) error {
 	id := "g" + strconv.FormatUint(c.nextID.Add(1), 10)
 	ch := make(chan signaling.Envelope, 1)
 	c.mu.Lock()
@@ -306,6 +319,12 @@ func (c *Client) Request(ctx context.Context, typ string, data any, out any) err
 		return ErrClosed
 	}
 	c.pending[id] = ch
+	if onReply != nil {
+		if c.onReply == nil {
+			c.onReply = make(map[string]func())
+		}
+		c.onReply[id] = onReply
+	}
 	c.mu.Unlock()
 	msg := map[string]any{"id": id, "type": typ}
 	if data != nil {
@@ -342,5 +361,6 @@ func (c *Client) Request(ctx context.Context, typ string, data any, out any) err
 func (c *Client) forget(id string) {
 	c.mu.Lock()
 	delete(c.pending, id)
+	delete(c.onReply, id)
 	c.mu.Unlock()
 }

@@ -6,6 +6,9 @@
 //
 // Goroutine model: a Client has one reader goroutine, started by Dial and
 // ended by Close or by the connection's end. Writes are serialized by a
-// mutex. The package imports signaling (for the wire types) and is never
+// mutex. A media Session (media.go) owns its worker, which also performs
+// media resets (media_reset.go: new PeerConnections, publications
+// published again); Session.Attach moves a Session onto the Client of a
+// resumed connection. The package imports signaling (for the wire types) and is never
 // imported by the server.
 package client

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
-	"github.com/ringsfu/ringsfu/media"
 	"github.com/ringsfu/ringsfu/signaling"
 )
 
@@ -71,6 +71,11 @@ type MediaConfig struct {
 	// PeerConnections turn disconnected, then failed, as ICE consent
 	// expires. It is called from Pion's goroutines and must not block.
 	OnConnectionState func(target string, state webrtc.PeerConnectionState)
+	// OnMediaReset, if set, is called from the session's worker each time
+	// it replaced its PeerConnections (media_reset.go): with the reason of
+	// the server's mediaReset event, or "" when the session asked for the
+	// reset itself. It must not block.
+	OnMediaReset func(reason string)
 }
 
 // RemoteTrack is a track received on the subscriber PeerConnection.
@@ -87,12 +92,16 @@ type RemoteTrack struct {
 // PeerConnection bound to a call. Create it with StartMedia. Its methods
 // are safe for concurrent use.
 type Session struct {
-	c      *Client
+	cl     atomic.Pointer[Client] // the connection in use; Attach replaces it
 	callID string
 	cfg    MediaConfig
 	log    zerolog.Logger
-	pub    *webrtc.PeerConnection
-	sub    *webrtc.PeerConnection
+	api    *webrtc.API
+	pcCfg  webrtc.Configuration
+	// hookMu serializes moving the session between Clients; unhook,
+	// guarded by it, removes the hook of the current Client. It is never
+	// held with mu the other way round: a hook runs take, which takes mu.
+	hookMu sync.Mutex
 	unhook func()
 
 	ctx    context.Context // canceled by Close: aborts the session's requests
@@ -110,20 +119,29 @@ type Session struct {
 	closed bool           // guarded by mu
 	queue  []work         // guarded by mu
 	pubs   []*Publication // guarded by mu
-	// early holds server candidates until the target's remote SDP is set;
-	// localCands holds own candidates until the target's SDP was answered.
-	early         [2]media.Gate[webrtc.ICECandidateInit]
-	localCands    [2]media.Gate[*signaling.Candidate]
+	pcs    *pcPair        // guarded by mu: the current PeerConnections
+	resets int            // guarded by mu: media resets done
+	seq    uint64         // guarded by mu: server events taken so far
+	// lastReset and backoff pace resets asked for by the session itself
+	// (worker only).
+	lastReset     time.Time
+	backoff       time.Duration
 	onTrack       func(RemoteTrack) // guarded by mu
 	pendingTracks []RemoteTrack     // guarded by mu: received before OnTrack was set
 	offers        int               // guarded by mu: subscriber offers answered
 	trickled      int               // guarded by mu: own candidates the server accepted
 }
 
-// work is one item for the worker: a server event or an own candidate.
+// work is one item for the worker: a server event, an own candidate (of
+// the PeerConnections pcs), or a reset the session asks for itself.
 type work struct {
-	ev  Event
-	out *signaling.TrickleRequest
+	seq   uint64 // order of arrival of server events
+	ev    Event
+	out   *signaling.TrickleRequest
+	pcs   *pcPair
+	reset string // why the session resets its own media
+	// connected: a PeerConnection of pcs connected (resets the pacing).
+	connected bool
 }
 
 // StartMedia creates the publisher and subscriber PeerConnections of this
@@ -159,49 +177,48 @@ func (c *Client) StartMedia(ctx context.Context, callID string, cfg MediaConfig)
 		}
 	}
 	s := &Session{
-		c:      c,
 		callID: callID,
 		cfg:    cfg,
 		log:    cfg.Logger.With().Str("call_id", callID).Logger(),
+		api:    api,
+		pcCfg:  webrtc.Configuration{ICEServers: ice, BundlePolicy: webrtc.BundlePolicyMaxBundle},
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
 	}
-	for i := range s.early {
-		s.early[i].Max = maxEarlyCandidates
-	}
+	s.cl.Store(c)
 	if _, loaded := c.mediaSessions.LoadOrStore(callID, s); loaded {
 		return nil, fmt.Errorf("client: StartMedia: a media session for call %q exists", callID)
 	}
-	pcCfg := webrtc.Configuration{ICEServers: ice, BundlePolicy: webrtc.BundlePolicyMaxBundle}
-	var err error
-	if s.pub, err = api.NewPeerConnection(pcCfg); err != nil {
+	pcs, err := s.newPCs()
+	if err != nil {
 		c.mediaSessions.Delete(callID)
-		return nil, fmt.Errorf("client: publisher pc: %w", err)
+		return nil, err
 	}
-	if s.sub, err = api.NewPeerConnection(pcCfg); err != nil {
-		_ = s.pub.Close()
-		c.mediaSessions.Delete(callID)
-		return nil, fmt.Errorf("client: subscriber pc: %w", err)
-	}
+	s.pcs = pcs
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wire(TargetPublisher, s.pub)
-	s.wire(TargetSubscriber, s.sub)
-	s.sub.OnTrack(s.handleTrack)
 	s.goRun(s.workLoop)
-	s.unhook = c.addHook(s.take, signaling.TypeOffer, signaling.TypeTrickle)
+	s.hookMu.Lock()
+	s.unhook = c.addHook(s.take, hookedTypes...)
+	s.hookMu.Unlock()
 	return s, nil
 }
+
+// hookedTypes are the events a Session takes from its Client.
+var hookedTypes = []string{signaling.TypeOffer, signaling.TypeTrickle, signaling.TypeMediaReset}
 
 // CallID returns the call the session belongs to.
 func (s *Session) CallID() string { return s.callID }
 
-// Publisher returns the publisher PeerConnection (for stats or state; do
-// not negotiate on it).
-func (s *Session) Publisher() *webrtc.PeerConnection { return s.pub }
+// Publisher returns the current publisher PeerConnection (for stats or
+// state; do not negotiate on it). A media reset replaces it.
+func (s *Session) Publisher() *webrtc.PeerConnection { return s.cur().pub }
 
-// Subscriber returns the subscriber PeerConnection (for stats or state; do
-// not negotiate on it).
-func (s *Session) Subscriber() *webrtc.PeerConnection { return s.sub }
+// Subscriber returns the current subscriber PeerConnection (for stats or
+// state; do not negotiate on it). A media reset replaces it.
+func (s *Session) Subscriber() *webrtc.PeerConnection { return s.cur().sub }
+
+// Client returns the connection the session uses (see Attach).
+func (s *Session) Client() *Client { return s.cl.Load() }
 
 // Done is closed when the session is closed.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -227,16 +244,19 @@ func (s *Session) CandidatesTrickled() int {
 // afterwards go to the Client's queue again. Close is idempotent.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
+		s.hookMu.Lock()
 		s.unhook()
+		s.hookMu.Unlock()
 		s.mu.Lock()
 		s.closed = true
 		s.queue = nil
+		pcs := s.pcs
 		s.mu.Unlock()
 		s.cancel()
 		close(s.done)
-		s.closeErr = errors.Join(s.sub.Close(), s.pub.Close())
+		s.closeErr = errors.Join(pcs.sub.Close(), pcs.pub.Close())
 		s.wg.Wait()
-		s.c.mediaSessions.Delete(s.callID)
+		s.cl.Load().mediaSessions.CompareAndDelete(s.callID, s)
 	})
 	return s.closeErr
 }
@@ -250,11 +270,18 @@ func (s *Session) goRun(f func()) {
 	}()
 }
 
-// wire installs the candidate and state handlers of one PeerConnection.
-func (s *Session) wire(target string, pc *webrtc.PeerConnection) {
+// wire installs the candidate and state handlers of one PeerConnection
+// of pcs.
+func (s *Session) wire(pcs *pcPair, target string, pc *webrtc.PeerConnection) {
 	log := s.log.With().Str("pc", target).Logger()
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		log.Debug().Str("state", st.String()).Msg("connection state")
+		switch {
+		case st == webrtc.PeerConnectionStateFailed && s.cur() == pcs:
+			s.enqueue(work{reset: target + " pc failed", pcs: pcs})
+		case st == webrtc.PeerConnectionStateConnected:
+			s.enqueue(work{connected: true, pcs: pcs})
+		}
 		if s.cfg.OnConnectionState != nil {
 			s.cfg.OnConnectionState(target, st)
 		}
@@ -268,7 +295,7 @@ func (s *Session) wire(target string, pc *webrtc.PeerConnection) {
 			init := c.ToJSON()
 			cand = &signaling.Candidate{Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex}
 		}
-		s.localCandidate(target, cand)
+		s.localCandidate(pcs, target, cand)
 	})
 }
 
@@ -284,10 +311,18 @@ func (s *Session) take(ev Event) bool {
 		if d.CallID != s.callID {
 			return false
 		}
+	case *signaling.MediaReset:
+		if d.CallID != s.callID {
+			return false
+		}
 	default:
 		return false
 	}
-	s.enqueue(work{ev: ev})
+	s.mu.Lock()
+	s.seq++
+	seq := s.seq
+	s.mu.Unlock()
+	s.enqueue(work{ev: ev, seq: seq})
 	return true
 }
 
@@ -324,8 +359,16 @@ func (s *Session) workLoop() {
 			}
 		}
 		switch {
+		case w.reset != "":
+			s.ownReset(w)
+		case w.connected:
+			if w.pcs == s.cur() {
+				s.backoff = 0
+			}
 		case w.out != nil:
-			s.sendTrickle(w.out)
+			s.sendTrickle(w)
+		case w.ev.Type == signaling.TypeMediaReset:
+			s.serverReset(w.ev.Data.(*signaling.MediaReset))
 		case w.ev.Type == signaling.TypeOffer:
 			s.handleOffer(w.ev.Data.(*signaling.SubscriberOffer))
 		case w.ev.Type == signaling.TypeTrickle:
@@ -339,7 +382,7 @@ func (s *Session) workLoop() {
 func (s *Session) request(typ string, data, out any) error {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	return s.c.Request(ctx, typ, data, out)
+	return s.cl.Load().Request(ctx, typ, data, out)
 }
 
 // bind returns ctx, also canceled when the session closes.

@@ -14,25 +14,30 @@ const maxEarlyCandidates = 64
 // candidates) for trickle. Pion reports candidates right after
 // SetLocalDescription, before the SDP has reached the server (TESTING.md,
 // pitfall 1), so they wait until that SDP has been answered.
-func (s *Session) localCandidate(target string, c *signaling.Candidate) {
+func (s *Session) localCandidate(pcs *pcPair, target string, c *signaling.Candidate) {
 	if s.isClosed() {
 		return
 	}
-	if pass, _ := s.localCands[targetIndex(target)].Hold(c); pass {
-		s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
+	if pass, _ := pcs.localCands[targetIndex(target)].Hold(c); pass {
+		s.enqueue(work{pcs: pcs, out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
 	}
 }
 
 // markTrickleReady is called once an SDP of target has been answered: the
 // candidates held back are sent, and later ones go out at once.
-func (s *Session) markTrickleReady(target string) {
-	for _, c := range s.localCands[targetIndex(target)].Open() {
-		s.enqueue(work{out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
+func (s *Session) markTrickleReady(pcs *pcPair, target string) {
+	for _, c := range pcs.localCands[targetIndex(target)].Open() {
+		s.enqueue(work{pcs: pcs, out: &signaling.TrickleRequest{CallID: s.callID, Target: target, Candidate: c}})
 	}
 }
 
-// sendTrickle sends one own candidate.
-func (s *Session) sendTrickle(req *signaling.TrickleRequest) {
+// sendTrickle sends one own candidate, unless its PeerConnections were
+// replaced meanwhile.
+func (s *Session) sendTrickle(w work) {
+	req := w.out
+	if w.pcs != s.cur() {
+		return
+	}
 	if err := s.request(signaling.TypeTrickle, req, nil); err != nil {
 		s.log.Debug().Err(err).Str("pc", req.Target).Msg("trickle not sent")
 		return
@@ -59,27 +64,29 @@ func (s *Session) handleTrickle(req *signaling.TrickleRequest) {
 		SDPMid:        req.Candidate.SDPMid,
 		SDPMLineIndex: req.Candidate.SDPMLineIndex,
 	}
-	if pass, _ := s.early[targetIndex(req.Target)].Hold(init); !pass {
+	pcs := s.cur()
+	if pass, _ := pcs.early[targetIndex(req.Target)].Hold(init); !pass {
 		return // held until the remote description is set, or over the bound
 	}
-	if err := s.pcOf(req.Target).AddICECandidate(init); err != nil {
+	if err := pcs.of(req.Target).AddICECandidate(init); err != nil {
 		s.log.Debug().Err(err).Str("pc", req.Target).Msg("server candidate rejected")
 	}
 }
 
 // remoteApplied is called once target's PC has a remote description: the
 // buffered server candidates are applied.
-func (s *Session) remoteApplied(target string) {
-	for _, c := range s.early[targetIndex(target)].Open() {
-		if err := s.pcOf(target).AddICECandidate(c); err != nil {
+func (s *Session) remoteApplied(pcs *pcPair, target string) {
+	for _, c := range pcs.early[targetIndex(target)].Open() {
+		if err := pcs.of(target).AddICECandidate(c); err != nil {
 			s.log.Debug().Err(err).Str("pc", target).Msg("early server candidate rejected")
 		}
 	}
 }
 
-func (s *Session) pcOf(target string) *webrtc.PeerConnection {
+// of returns the PeerConnection of a target.
+func (p *pcPair) of(target string) *webrtc.PeerConnection {
 	if target == TargetSubscriber {
-		return s.sub
+		return p.sub
 	}
-	return s.pub
+	return p.pub
 }

@@ -52,14 +52,18 @@ type Publication struct {
 	// Source is the source announced to the server.
 	Source string
 	// RIDs lists the simulcast layers, nil without simulcast.
-	RIDs        []string
+	RIDs []string
+	// Sender and Transceiver are those of the current publisher PC; a
+	// media reset replaces them (read them under no assumption of
+	// stability while a reset may run).
 	Sender      *webrtc.RTPSender
 	Transceiver *webrtc.RTPTransceiver
 
 	layers  []*ridTrack
 	onKey   func(rid string)
-	removed bool // guarded by Session.mu
-	started bool // guarded by Session.pubMu: RTCP readers running
+	local   LocalTrack // as published, to publish again after a media reset
+	removed bool       // guarded by Session.mu
+	started bool       // guarded by Session.pubMu: RTCP readers running
 }
 
 // Mid returns the publication's m-line id ("" before negotiation).
@@ -82,9 +86,10 @@ func (s *Session) Publish(ctx context.Context, tracks ...LocalTrack) ([]*Publica
 		return nil, ErrMediaClosed
 	}
 	var added []*Publication
+	pc := s.cur().pub
 	undo := func() {
 		for _, p := range added {
-			_ = s.pub.RemoveTrack(p.Sender)
+			_ = pc.RemoveTrack(p.Sender)
 		}
 	}
 	for _, lt := range tracks {
@@ -98,7 +103,7 @@ func (s *Session) Publish(ctx context.Context, tracks ...LocalTrack) ([]*Publica
 	s.mu.Lock()
 	s.pubs = append(s.pubs, added...)
 	s.mu.Unlock()
-	if err := s.negotiatePublisher(ctx); err != nil {
+	if err := s.negotiatePublisher(ctx, nil); err != nil {
 		undo()
 		s.mu.Lock()
 		for _, p := range added {
@@ -134,10 +139,24 @@ func (s *Session) Unpublish(ctx context.Context, p *Publication) error {
 	if was {
 		return nil
 	}
-	if err := s.pub.RemoveTrack(p.Sender); err != nil {
+	if err := s.cur().pub.RemoveTrack(p.Sender); err != nil {
 		return fmt.Errorf("client: remove track: %w", err)
 	}
-	return s.negotiatePublisher(ctx)
+	return s.negotiatePublisher(ctx, nil)
+}
+
+// RestartPublisherICE renegotiates the publisher PeerConnection with new
+// ICE credentials (an ICE restart, PROTOCOL.md §9.1); the server accepts
+// it on its existing PeerConnection, and the media keeps its tracks.
+func (s *Session) RestartPublisherICE(ctx context.Context) error {
+	ctx, stop := s.bind(ctx)
+	defer stop()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.isClosed() {
+		return ErrMediaClosed
+	}
+	return s.negotiatePublisher(ctx, &webrtc.OfferOptions{ICERestart: true})
 }
 
 // addTrack adds one LocalTrack as a send-only transceiver.
@@ -145,7 +164,7 @@ func (s *Session) addTrack(lt LocalTrack) (*Publication, error) {
 	if lt.Track == nil {
 		return nil, errors.New("client: Publish: nil track")
 	}
-	p := &Publication{Source: lt.Source, onKey: lt.OnKeyframeRequest}
+	p := &Publication{Source: lt.Source, onKey: lt.OnKeyframeRequest, local: lt}
 	if p.Source == "" {
 		p.Source = SourceCamera
 		if lt.Track.Kind() == webrtc.RTPCodecTypeAudio {
@@ -164,30 +183,42 @@ func (s *Session) addTrack(lt LocalTrack) (*Publication, error) {
 		}
 		first = p.layers[0]
 	}
-	tr, err := s.pub.AddTransceiverFromTrack(first, webrtc.RTPTransceiverInit{
-		Direction: webrtc.RTPTransceiverDirectionSendonly,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("client: add track: %w", err)
-	}
-	p.Transceiver, p.Sender = tr, tr.Sender()
-	for _, l := range p.layers[min(1, len(p.layers)):] {
-		if err := p.Sender.AddEncoding(l); err != nil {
-			_ = s.pub.RemoveTrack(p.Sender)
-			return nil, fmt.Errorf("client: add simulcast layer %q: %w", l.RID(), err)
-		}
+	if err := s.attachTrack(p, first); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
+// attachTrack adds p's track (first, then its other layers) to the
+// current publisher PC as a send-only transceiver; a media reset calls it
+// again for the new PC.
+func (s *Session) attachTrack(p *Publication, first webrtc.TrackLocal) error {
+	pc := s.cur().pub
+	tr, err := pc.AddTransceiverFromTrack(first, webrtc.RTPTransceiverInit{
+		Direction: webrtc.RTPTransceiverDirectionSendonly,
+	})
+	if err != nil {
+		return fmt.Errorf("client: add track: %w", err)
+	}
+	p.Transceiver, p.Sender = tr, tr.Sender()
+	for _, l := range p.layers[min(1, len(p.layers)):] {
+		if err := p.Sender.AddEncoding(l); err != nil {
+			_ = pc.RemoveTrack(p.Sender)
+			return fmt.Errorf("client: add simulcast layer %q: %w", l.RID(), err)
+		}
+	}
+	return nil
+}
+
 // negotiatePublisher runs one offer/answer on the publisher PC; the caller
 // holds pubMu. A refused offer is rolled back.
-func (s *Session) negotiatePublisher(ctx context.Context) error {
-	offer, err := s.pub.CreateOffer(nil)
+func (s *Session) negotiatePublisher(ctx context.Context, opts *webrtc.OfferOptions) error {
+	pcs := s.cur()
+	offer, err := pcs.pub.CreateOffer(opts)
 	if err != nil {
 		return fmt.Errorf("client: create publisher offer: %w", err)
 	}
-	sdp, err := s.localDescription(s.pub, offer)
+	sdp, err := s.localDescription(pcs.pub, offer)
 	if err != nil {
 		return fmt.Errorf("client: set publisher offer: %w", err)
 	}
@@ -205,18 +236,18 @@ func (s *Session) negotiatePublisher(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	var res signaling.SDPResult
-	if err := s.c.Request(ctx, signaling.TypeOffer, req, &res); err != nil {
-		if rbErr := s.pub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
+	if err := s.cl.Load().Request(ctx, signaling.TypeOffer, req, &res); err != nil {
+		if rbErr := pcs.pub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
 			s.log.Debug().Err(rbErr).Msg("publisher rollback")
 		}
 		return err
 	}
 	answer := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: res.SDP}
-	if err := s.pub.SetRemoteDescription(answer); err != nil {
+	if err := pcs.pub.SetRemoteDescription(answer); err != nil {
 		return fmt.Errorf("client: publisher answer: %w", err)
 	}
-	s.remoteApplied(TargetPublisher)
-	s.markTrickleReady(TargetPublisher)
+	s.remoteApplied(pcs, TargetPublisher)
+	s.markTrickleReady(pcs, TargetPublisher)
 	return nil
 }
 
@@ -226,10 +257,13 @@ func (s *Session) startRTCP(p *Publication) {
 		return
 	}
 	p.started = true
+	// The sender of this PeerConnection generation: a media reset gives p
+	// a new one, and this generation's readers end with the old PC.
+	sender := p.Sender
 	if p.RIDs == nil {
 		s.goRun(func() {
 			s.readSenderRTCP(p, "", func() ([]rtcp.Packet, error) {
-				pkts, _, err := p.Sender.ReadRTCP()
+				pkts, _, err := sender.ReadRTCP()
 				return pkts, err
 			})
 		})
@@ -238,7 +272,7 @@ func (s *Session) startRTCP(p *Publication) {
 	for _, rid := range p.RIDs {
 		s.goRun(func() {
 			s.readSenderRTCP(p, rid, func() ([]rtcp.Packet, error) {
-				pkts, _, err := p.Sender.ReadSimulcastRTCP(rid)
+				pkts, _, err := sender.ReadSimulcastRTCP(rid)
 				return pkts, err
 			})
 		})

@@ -26,18 +26,20 @@ func (s *Session) handleOffer(o *signaling.SubscriberOffer) {
 		s.log.Warn().Str("target", o.Target).Msg("offer for an unexpected target")
 		return
 	}
+	pcs := s.cur()
+	s.log.Debug().Msg("subscriber offer")
 	offer := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}
-	if err := s.sub.SetRemoteDescription(offer); err != nil {
+	if err := pcs.sub.SetRemoteDescription(offer); err != nil {
 		s.log.Warn().Err(err).Msg("subscriber offer refused")
 		return
 	}
-	s.remoteApplied(TargetSubscriber)
-	answer, err := s.sub.CreateAnswer(nil)
+	s.remoteApplied(pcs, TargetSubscriber)
+	answer, err := pcs.sub.CreateAnswer(nil)
 	if err != nil {
 		s.log.Warn().Err(err).Msg("create subscriber answer")
 		return
 	}
-	sdp, err := s.localDescription(s.sub, answer)
+	sdp, err := s.localDescription(pcs.sub, answer)
 	if err != nil {
 		s.log.Debug().Err(err).Msg("set subscriber answer")
 		return
@@ -50,7 +52,7 @@ func (s *Session) handleOffer(o *signaling.SubscriberOffer) {
 	s.mu.Lock()
 	s.offers++
 	s.mu.Unlock()
-	s.markTrickleReady(TargetSubscriber)
+	s.markTrickleReady(pcs, TargetSubscriber)
 }
 
 // handleTrack is the subscriber PC's OnTrack: it names the track by its
@@ -115,7 +117,7 @@ func (s *Session) OnRemoteTrack(f func(RemoteTrack)) {
 func (s *Session) Subscribe(ctx context.Context, trackID, quality string) error {
 	ctx, stop := s.bind(ctx)
 	defer stop()
-	return s.c.Request(ctx, signaling.TypeSubscribe,
+	return s.cl.Load().Request(ctx, signaling.TypeSubscribe,
 		signaling.SubscribeRequest{CallID: s.callID, TrackID: trackID, Quality: quality}, nil)
 }
 

@@ -16,7 +16,7 @@ export const PROTOCOL_VERSION = 1;
 const FINAL_CLOSE_CODES = new Set([4001, 4002, 4008, 4009, 4010]);
 
 /** Server events the SDK routes to a media session (besides emitting them). */
-const MEDIA_EVENTS = new Set(['offer', 'trickle']);
+const MEDIA_EVENTS = new Set(['offer', 'trickle', 'mediaReset']);
 
 /** How many media events are kept for a call whose media has not started. */
 const MEDIA_BUFFER_LIMIT = 200;
@@ -29,7 +29,7 @@ export const SERVER_EVENTS = Object.freeze([
   'incomingCall', 'incomingCallCanceled', 'incomingCallTimeout', 'incomingCallAnsweredElsewhere',
   'outgoingCallAccepted', 'outgoingCallDeclined', 'outgoingCallRejectedCauseBusy', 'outgoingCallTimeout',
   'invitationStateChanged', 'callEnded', 'userJoined', 'userLeft', 'removed',
-  'deviceState', 'deviceControlled', 'deviceRequest', 'tracks', 'offer', 'trickle',
+  'deviceState', 'deviceControlled', 'deviceRequest', 'tracks', 'offer', 'trickle', 'mediaReset',
 ]);
 
 /**
@@ -539,7 +539,7 @@ export class RingsfuClient extends Emitter {
       const m = this._media.get(data.callID);
       if (m) {
         m.handleSignal(type, data);
-      } else {
+      } else if (type !== 'mediaReset') {
         let buf = this._mediaBuffer.get(data.callID);
         if (!buf) this._mediaBuffer.set(data.callID, (buf = []));
         if (type === 'offer') buf.length = 0; // a newer offer supersedes everything before it
@@ -623,6 +623,8 @@ export class RingsfuClient extends Emitter {
         }
         this.emit('reconnected', { ...result, previousSessionId: previous });
         this._flushQueued();
+        // A PeerConnection that died while the socket was down is rebuilt.
+        if (result.resumed) for (const m of this._media.values()) m.checkConnections();
         return;
       } catch (err) {
         if (this.state !== 'reconnecting') return;

@@ -51,6 +51,11 @@ class Side {
  *   stopped sending it (renegotiated away);
  * - `mediaState` `{callID, target, state}` — a PeerConnection's
  *   connectionState changed (`target` is `publisher` or `subscriber`);
+ * - `mediaReset` `{callID, reason}` — the session replaced both
+ *   PeerConnections and published its tracks again (PROTOCOL.md §9):
+ *   `reason` is the server's (`peerFailed`, `ownerChanged`, …) or `failed`
+ *   / `resumed` / `requested` when the session asked for it itself; the
+ *   remote tracks were reported removed and come back as new `track` events;
  * - `error` — a negotiation failure that no caller could receive (for
  *   example answering a server offer); payload is an Error with `.code`;
  * - `closed` — after {@link MediaSession#close}.
@@ -67,14 +72,15 @@ export class MediaSession extends Emitter {
     this.client = client;
     this.callID = callID;
     this.closed = false;
-    const config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...rtcConfig };
-    /** @type {RTCPeerConnection} Sends this member's tracks. */
-    this.publisher = new RTCPeerConnection(config);
-    /** @type {RTCPeerConnection} Receives the other members' tracks. */
-    this.subscriber = new RTCPeerConnection(config);
-    this._pub = new Side('publisher', this.publisher);
-    this._sub = new Side('subscriber', this.subscriber);
-    /** @type {Map<RTCRtpTransceiver, {track: MediaStreamTrack, source: string, stream: MediaStream}>} */
+    this._config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...rtcConfig };
+    /** Generation of the PeerConnections; a media reset increments it. */
+    this._gen = 0;
+    /** True while a reset the session asked for waits for its result. */
+    this._asking = false;
+    this._lastAsk = 0;
+    this._backoffMs = 0;
+    this._createPeerConnections();
+    /** @type {Map<RTCRtpTransceiver, {track: MediaStreamTrack, source: string, stream: MediaStream, init: RTCRtpTransceiverInit, videoCodec?: string}>} */
     this._published = new Map();
     /** mid → parsed media section of the latest subscriber offer. */
     this._remoteSections = new Map();
@@ -82,6 +88,17 @@ export class MediaSession extends Emitter {
     this._received = new Map();
     /** userID → a MediaStream the SDK made when the browser gave none. */
     this._userStreams = new Map();
+  }
+
+  /** Creates (or replaces) both PeerConnections, one generation. */
+  _createPeerConnections() {
+    this._gen++;
+    /** @type {RTCPeerConnection} Sends this member's tracks. */
+    this.publisher = new RTCPeerConnection(this._config);
+    /** @type {RTCPeerConnection} Receives the other members' tracks. */
+    this.subscriber = new RTCPeerConnection(this._config);
+    this._pub = new Side('publisher', this.publisher);
+    this._sub = new Side('subscriber', this.subscriber);
     for (const side of [this._pub, this._sub]) this._wire(side);
     this.subscriber.ontrack = (ev) => this._onRemoteTrack(ev);
   }
@@ -129,8 +146,9 @@ export class MediaSession extends Emitter {
         init.sendEncodings = (Array.isArray(opts.simulcast) ? opts.simulcast : DEFAULT_SIMULCAST).map((e) => ({ ...e }));
       }
       const transceiver = this.publisher.addTransceiver(track, init);
-      if (track.kind === 'video' && opts.videoCodec) preferCodec(transceiver, opts.videoCodec);
-      this._published.set(transceiver, { track, source, stream: msid });
+      const videoCodec = track.kind === 'video' ? opts.videoCodec : undefined;
+      if (videoCodec) preferCodec(transceiver, videoCodec);
+      this._published.set(transceiver, { track, source, stream: msid, init, videoCodec });
       added.push(transceiver);
     }
     try {
@@ -204,23 +222,95 @@ export class MediaSession extends Emitter {
   }
 
   /**
-   * Feeds a server `offer` or `trickle` event of this call into the session.
-   * Called by the client; applications need not call it.
-   * @param {'offer'|'trickle'} type
+   * Feeds a server `offer`, `trickle` or `mediaReset` event of this call
+   * into the session. Called by the client; applications need not call it.
+   * @param {'offer'|'trickle'|'mediaReset'} type
    * @param {object} data
    */
   handleSignal(type, data) {
     if (this.closed) return;
-    if (type === 'offer') {
+    // While a reset the session asked for waits for its result, the
+    // server's events belong to the media being dropped (PROTOCOL.md §9).
+    if (this._asking) return;
+    if (type === 'mediaReset') {
+      this._rebuild(data.reason || 'server');
+    } else if (type === 'offer') {
       if (data.target !== 'subscriber') return;
-      this._sub.enqueue(() => this._answerSubscriber(data.sdp)).catch((err) => this.emit('error', err));
+      const gen = this._gen;
+      this._sub.enqueue(() => (gen === this._gen ? this._answerSubscriber(data.sdp) : undefined))
+        .catch((err) => this.emit('error', err));
     } else if (type === 'trickle') {
       const side = data.target === 'publisher' ? this._pub : data.target === 'subscriber' ? this._sub : null;
       if (side) this._addRemoteCandidate(side, data.candidate);
     }
   }
 
+  /**
+   * Asks the server to drop this member's media and starts it again on new
+   * PeerConnections (`mediaReset` request, PROTOCOL.md §9). The session
+   * does it by itself when one of its PeerConnections fails and after a
+   * resume that finds one failed. Repeated resets are paced (up to 4 s
+   * apart).
+   * @param {string} [why='requested'] Reported in the `mediaReset` event.
+   * @returns {Promise<void>}
+   */
+  async reset(why = 'requested') {
+    this._assertOpen();
+    if (this._asking) return;
+    this._asking = true;
+    try {
+      const wait = this._lastAsk + this._backoffMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (this.closed) return;
+      this._backoffMs = Math.min(Math.max(2 * this._backoffMs, 500), 4000);
+      this._lastAsk = Date.now();
+      await this.client.request('mediaReset', { callID: this.callID });
+    } finally {
+      this._asking = false;
+    }
+    // The result arrived; this continuation runs before any later message
+    // is handled, so the next server offer meets the new subscriber PC.
+    this._rebuild(why);
+  }
+
+  /**
+   * Checks both PeerConnections (after a resume) and resets the media if
+   * one failed or was closed meanwhile.
+   */
+  checkConnections() {
+    if (this.closed) return;
+    const lost = [this.publisher, this.subscriber].some((pc) => pc.connectionState === 'failed' || pc.connectionState === 'closed');
+    if (lost) this.reset('resumed').catch((err) => this.emit('error', err));
+  }
+
   // ---- internals ----
+
+  /**
+   * Replaces both PeerConnections: the remote tracks are reported removed,
+   * the published tracks are added to the new publisher PC and offered.
+   */
+  _rebuild(reason) {
+    if (this.closed) return;
+    const oldPub = this.publisher;
+    const oldSub = this.subscriber;
+    this._createPeerConnections();
+    oldPub.close();
+    oldSub.close();
+    for (const info of this._received.values()) this.emit('trackRemoved', publicInfo(info));
+    this._received.clear();
+    this._remoteSections = new Map();
+    const published = [...this._published.values()];
+    this._published.clear();
+    for (const p of published) {
+      const init = { ...p.init, streams: [p.stream] };
+      if (init.sendEncodings) init.sendEncodings = init.sendEncodings.map((e) => ({ ...e }));
+      const transceiver = this.publisher.addTransceiver(p.track, init);
+      if (p.videoCodec) preferCodec(transceiver, p.videoCodec);
+      this._published.set(transceiver, p);
+    }
+    this.emit('mediaReset', { callID: this.callID, reason });
+    if (published.length > 0) this._negotiatePublisher().catch((err) => this.emit('error', err));
+  }
 
   _assertOpen() {
     if (this.closed) throw new RingsfuError('closed', 'media session closed');
@@ -247,7 +337,12 @@ export class MediaSession extends Emitter {
       else side.localCandidates.push(candidate);
     };
     pc.onconnectionstatechange = () => {
-      this.emit('mediaState', { callID: this.callID, target, state: pc.connectionState });
+      const state = pc.connectionState;
+      if (state === 'connected' && side === this._pub) this._backoffMs = 0;
+      this.emit('mediaState', { callID: this.callID, target, state });
+      if (state === 'failed' && (side === this._pub || side === this._sub) && !this.closed) {
+        this.reset('failed').catch((err) => this.emit('error', err));
+      }
     };
   }
 

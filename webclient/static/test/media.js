@@ -29,6 +29,8 @@ const T = {
   tracks: [],
   /** Video elements of received tracks, by `${userID}/${trackID}`. */
   videos: {},
+  /** Reasons of the media session's `mediaReset` events. */
+  resets: [],
   client: null,
   media: null,
   local: null,
@@ -184,6 +186,7 @@ async function main() {
   // already be on its way (the SDK buffers it until then anyway).
   T.media = client.startMedia(callID);
   T.media.on('error', (err) => T.events.push({ name: 'mediaError', data: { code: err.code, message: err.message } }));
+  T.media.on('mediaReset', ({ reason }) => T.resets.push(reason));
 
   setState('capturing');
   T.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
