@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"time"
 )
@@ -74,11 +76,17 @@ func measure(ctx context.Context, cfg *Config, all []*member, setup time.Duratio
 		return nil, err
 	}
 	self0 := selfUsage()
+	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case <-ctx.Done():
+		stopProfile()
 		return nil, ctx.Err()
 	case <-time.After(cfg.Duration):
 	}
+	stopProfile()
 	srv1, err := serverUsage(cfg)
 	if err != nil {
 		return nil, err
@@ -158,6 +166,23 @@ func measure(ctx context.Context, cfg *Config, all []*member, setup time.Duratio
 	sort.Float64s(joins)
 	r.JoinMsP50, r.JoinMsP99 = percentile(joins, 0.5), percentile(joins, 0.99)
 	return r, nil
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called; with an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("loadgen: cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // serverUsage reads the server's CPU and RSS.
