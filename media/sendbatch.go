@@ -64,6 +64,9 @@ func (b *DatagramBatch) Commit(n int, addr netip.AddrPort) {
 	b.n++
 }
 
+// Conn returns the socket the batch writes to.
+func (b *DatagramBatch) Conn() *net.UDPConn { return b.conn }
+
 // Len returns the number of datagrams waiting for Flush.
 func (b *DatagramBatch) Len() int { return b.n }
 

@@ -58,6 +58,9 @@ type PeerConfig struct {
 	// work (stats.go). Default nil: the Peer counts into a private Stats
 	// nobody reads.
 	Stats *Stats
+	// FastPath, when set (media.Engine.FastPath), lets DownTracks encrypt
+	// and send themselves over the shared socket (fastpath.go).
+	FastPath *media.FastPath
 	// ParallelFanOutMin is the number of subscribers a packet is written
 	// to from which a track layer splits its fan-out across helper
 	// goroutines (fanout.go). Default 64; negative: never split.
@@ -86,6 +89,7 @@ type Peer struct {
 	lateCands  [2]atomic.Bool // per Target: a candidate was trickled
 	videoDowns atomic.Int32   // video DownTracks, to split the REMB estimate
 	subReady   atomic.Bool    // the subscriber PC has connected (DTLS done)
+	fast       atomic.Pointer[fastPeer]
 
 	reportsOnce sync.Once // starts reportLoop with the first subscription
 
@@ -198,6 +202,7 @@ func (p *Peer) wire(t Target, pc *webrtc.PeerConnection) {
 // subscriberConnected activates the DownTracks bound before the subscriber
 // PC connected.
 func (p *Peer) subscriberConnected() {
+	p.startFastPath()
 	p.subReady.Store(true)
 	p.mu.Lock()
 	downs := make([]*DownTrack, 0, len(p.downs))
