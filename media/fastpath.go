@@ -35,6 +35,11 @@ type FastPath struct {
 	log     zerolog.Logger
 }
 
+// NewFastPath returns a FastPath over conn whose self-test has not run
+// (Ready is false), for benchmarks and tests that build the per-Peer state
+// themselves; engines create theirs.
+func NewFastPath(conn *net.UDPConn) *FastPath { return newFastPath(conn, nil, zerolog.Nop()) }
+
 func newFastPath(conn *net.UDPConn, api *webrtc.API, log zerolog.Logger) *FastPath {
 	local, _ := netip.ParseAddrPort(conn.LocalAddr().String())
 	return &FastPath{conn: conn, local: local, done: make(chan struct{}), selfAPI: api, stop: make(chan struct{}), log: log}

@@ -117,6 +117,12 @@ func NewSRTPOut(pc *webrtc.PeerConnection) (*SRTPOut, error) {
 		endpoint: endpoint}, nil
 }
 
+// NewSRTPOutFromKeys builds an SRTPOut from known keys, for benchmarks and
+// tests that have no DTLS connection; endpoint receives WriteRaw's packets.
+func NewSRTPOutFromKeys(profile srtp.ProtectionProfile, key, salt []byte, endpoint io.Writer) *SRTPOut {
+	return &SRTPOut{profile: profile, key: key, salt: salt, endpoint: endpoint}
+}
+
 // NewContext returns a fresh encryption context with the outgoing keys.
 // Each SSRC must be encrypted by one context only, for the lifetime of the
 // keys.
