@@ -1,0 +1,4 @@
+package loadgen
+
+// sysRecvmmsg is recvmmsg(2) on linux/amd64.
+const sysRecvmmsg = 299
