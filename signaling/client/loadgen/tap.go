@@ -129,14 +129,13 @@ func (n *tapNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPCon
 	if !ok {
 		return c, nil
 	}
-	return &tapConn{UDPConn: udp, counters: n.counters, rb: newRecvBatch(udp)}, nil
+	return &tapConn{UDPConn: udp, counters: n.counters}, nil
 }
 
 // tapConn is a UDP socket that counts RTP and passes on a sample.
 type tapConn struct {
 	*net.UDPConn
 	counters *rtpCounters
-	rb       *recvBatch  // the reader goroutine's recvmmsg batch (nil: plain reads)
 	last     *rtpCounter // the reader goroutine's cache of the last SSRC
 	lastSSRC uint32
 }
@@ -150,17 +149,6 @@ func (c *tapConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 // ReadFromAddrPort reads until a datagram is to be passed on (the ICE
 // agent's allocation-free read path).
 func (c *tapConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	if c.rb != nil {
-		for {
-			d, addr, err := c.rb.take()
-			if err != nil {
-				return 0, addr, err
-			}
-			if c.pass(d) {
-				return copy(b, d), addr, nil
-			}
-		}
-	}
 	for {
 		n, addr, err := c.UDPConn.ReadFromUDPAddrPort(b)
 		if err != nil || c.pass(b[:n]) {
@@ -171,13 +159,6 @@ func (c *tapConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 // ReadFrom reads until a datagram is to be passed on.
 func (c *tapConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	if c.rb != nil {
-		n, addr, err := c.ReadFromAddrPort(b)
-		if err != nil {
-			return n, nil, err
-		}
-		return n, net.UDPAddrFromAddrPort(addr), nil
-	}
 	for {
 		n, addr, err := c.UDPConn.ReadFrom(b)
 		if err != nil || c.pass(b[:n]) {

@@ -1,4 +1,0 @@
-package loadgen
-
-// sysRecvmmsg is recvmmsg(2) on linux/amd64.
-const sysRecvmmsg = 299
