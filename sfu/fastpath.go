@@ -94,6 +94,13 @@ type fastDown struct {
 // (nil: Pion's writer).
 func (d *DownTrack) fastFor() *fastDown {
 	d.fastOnce.Do(func() {
+		defer func() {
+			if d.fast != nil {
+				d.up.stats.DownTracksFast.Add(1)
+			} else {
+				d.up.stats.DownTracksPion.Add(1)
+			}
+		}()
 		if d.peer == nil {
 			return
 		}

@@ -28,6 +28,9 @@ func checkOwnEncryption(t *testing.T, d *DownTrack) {
 func TestFastPathPayloadIntegrity(t *testing.T) {
 	down, _, _ := testForwardPayloadIntegrity(t, newFastTestEnv(t))
 	checkOwnEncryption(t, down)
+	if down.up.stats.DownTracksFast.Load() == 0 {
+		t.Fatal("the fast DownTrack was not counted")
+	}
 	if down.fast.direct.Load() == 0 {
 		t.Fatal("nothing was sent directly to the pair's address")
 	}
