@@ -7,7 +7,10 @@
 // VP8, VP9, H.264 and AV1, a sequence-number/timestamp Rewriter that keeps an
 // outgoing stream continuous across source switches, a pool of packet
 // buffers, a latency histogram, and BatchConn, the shared UDP socket that
-// sends in sendmmsg batches.
+// sends in sendmmsg batches. FastPath (fastpath.go) is the direct send path
+// over that socket: SRTPOut reaches a PeerConnection's outgoing SRTP keys
+// (srtpout.go) and DatagramBatch sends datagrams encrypted in place with one
+// sendmmsg (sendbatch.go).
 //
 // Imports: the standard library, Pion modules, golang.org/x/net/ipv4 and
 // zerolog. It imports no package of this project; package sfu builds on it.
@@ -15,7 +18,10 @@
 // Goroutines: an Engine configured with a UDP port bound to one address
 // owns a BatchConn, whose writer goroutine ends when Engine.Close closes the
 // mux (and with it the BatchConn), and Pion's UDP mux, whose internal reader
-// goroutine ends then too. The RTP helpers are plain values: a Rewriter must
+// goroutine ends then too. Such an Engine also runs FastPath's self-test
+// once, in a goroutine it owns (two loopback PeerConnections for a moment);
+// Close abandons and waits for it. A DatagramBatch belongs to one goroutine;
+// an SRTPOut is immutable. The RTP helpers are plain values: a Rewriter must
 // be used by one goroutine at a time, the keyframe functions are pure, and a
 // BufferPool is safe for concurrent use.
 package media

@@ -16,6 +16,8 @@ type Engine struct {
 	api       *webrtc.API
 	mux       io.Closer  // nil without Config.UDPPort
 	batch     *BatchConn // the shared socket's writer; nil without a bound UDPPort
+	fast      *FastPath  // the direct send path over the shared socket; nil without it
+	selfTest  sync.WaitGroup
 	log       zerolog.Logger
 	logs      LoggerFactory // Pion's loggers, with their rate limit and counters
 	closeOnce sync.Once
@@ -73,6 +75,18 @@ func New(cfg Config) (*Engine, error) {
 		log:   cfg.Logger,
 		logs:  lf,
 	}
+	if batch != nil {
+		e.fast = newFastPath(batch.conn, e.api, cfg.Logger)
+		e.selfTest.Add(1)
+		go func() {
+			defer e.selfTest.Done()
+			if err := e.fast.SelfTest(); err != nil {
+				e.log.Warn().Err(err).Msg("fast send path disabled; forwarding through Pion's writer")
+				return
+			}
+			e.log.Debug().Msg("fast send path ready")
+		}()
+	}
 	e.log.Info().Str("rtc_ip", cfg.RTCIP).Int("udp_port", cfg.UDPPort).
 		Uint16("udp_port_min", cfg.UDPPortMin).Uint16("udp_port_max", cfg.UDPPortMax).
 		Msg("media engine ready")
@@ -82,6 +96,10 @@ func New(cfg Config) (*Engine, error) {
 // API returns the *webrtc.API to create PeerConnections with. It stays
 // usable until Close.
 func (e *Engine) API() *webrtc.API { return e.api }
+
+// FastPath returns the direct send path over the shared socket, or nil
+// when the engine has no socket bound to one address (media/fastpath.go).
+func (e *Engine) FastPath() *FastPath { return e.fast }
 
 // SendQueueDelay returns the batching delay of the shared UDP socket
 // (BatchConn.QueueDelay); empty when the engine has no shared socket bound
@@ -103,6 +121,10 @@ func (e *Engine) LogStats() *LogStats { return e.logs.Stats() }
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		defer e.logs.Flush()
+		if e.fast != nil {
+			close(e.fast.stop)
+			e.selfTest.Wait()
+		}
 		if e.mux != nil {
 			if err := e.mux.Close(); err != nil {
 				e.closeErr = fmt.Errorf("media: close udp mux: %w", err)

@@ -44,6 +44,13 @@
 // subscriber that loses ICE with DTLS up gets an ICE restart offer from
 // the negotiation goroutine, and OnFailed reports a lost Peer once.
 //
+// The direct send path (fastpath.go) adds no goroutine: a DownTrack whose
+// subscriber PC has the fast path encrypts with its own SRTP context (under
+// a mutex it shares only with its RTCP goroutine's NACK answers) into the
+// DatagramBatch of the goroutine that forwards the packet — the layer
+// reader or one of its fan-out helpers, each owning one — which sends the
+// whole fan-out with one sendmmsg before it takes the next packet.
+//
 // Peer.Close closes both PCs and waits for all of the Peer's goroutines.
 // Callbacks in PeerConfig are called from these goroutines and must not
 // block.

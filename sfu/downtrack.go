@@ -55,6 +55,14 @@ type DownTrack struct {
 	srcMap        atomic.Pointer[sourceMap]
 	retransmitted atomic.Uint64
 
+	// fast is the DownTrack's own encryption (fastpath.go), decided once
+	// by fastFor at the first activation; nil: Pion's writer.
+	fastOnce sync.Once
+	fast     *fastDown
+	// pionWrites counts packets handed to Pion's writer: always 0 for a
+	// DownTrack with fast set.
+	pionWrites atomic.Uint64
+
 	mu       sync.Mutex
 	quality  Quality // guarded by mu
 	bweSlot  int     // guarded by mu: highest slot the bandwidth estimate allows
@@ -70,6 +78,7 @@ type binding struct {
 	rtxSSRC        uint32 // 0 without RTX (RFC 4588): retransmit in the media stream
 	rtxPayloadType uint8
 	writer         webrtc.TrackLocalWriter
+	fast           *fastDown // non-nil: never write through writer (fastpath.go)
 }
 
 var _ webrtc.TrackLocal = (*DownTrack)(nil)
@@ -175,7 +184,13 @@ func (d *DownTrack) Unbind(webrtc.TrackLocalContext) error {
 // activate starts forwarding once the DownTrack is bound and its PC
 // connected, and asks for the keyframe that starts the stream.
 func (d *DownTrack) activate() {
-	if b := d.pending.Load(); b != nil && d.bind.CompareAndSwap(nil, b) {
+	b := d.pending.Load()
+	if b == nil || d.bind.Load() != nil {
+		return
+	}
+	active := *b
+	active.fast = d.fastFor()
+	if d.bind.CompareAndSwap(nil, &active) {
 		d.requestKeyframe()
 	}
 }

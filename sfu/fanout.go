@@ -40,8 +40,9 @@ type fanOut struct {
 	threshold  int // DownTracks per packet from which it is split; <= 0: never
 	maxHelpers int // helper goroutines at most
 
-	lastWritten int    // DownTracks written for the previous packet
-	lastBytes   uint64 // bytes those writes carried
+	batch       sendBatch // the reader's direct sends (fastpath.go)
+	lastWritten int       // DownTracks written for the previous packet
+	lastBytes   uint64    // bytes those writes carried
 	helpers     []chan []*DownTrack
 	pending     sync.WaitGroup // chunks handed out for the current packet
 	exited      sync.WaitGroup // helper goroutines running
@@ -57,7 +58,7 @@ func (fo *fanOut) run(downs []*DownTrack) {
 	}
 	chunks = max(1, min(chunks, 1+fo.maxHelpers, len(downs)))
 	if chunks == 1 {
-		fo.lastWritten, fo.lastBytes = fo.forwardAll(downs)
+		fo.lastWritten, fo.lastBytes = fo.forwardAll(downs, &fo.batch)
 		return
 	}
 	fo.startHelpers(chunks - 1)
@@ -70,21 +71,23 @@ func (fo *fanOut) run(downs []*DownTrack) {
 		hi := min(lo+size, len(downs))
 		fo.helpers[i-1] <- downs[lo:hi]
 	}
-	w, n := fo.forwardAll(downs[:size])
+	w, n := fo.forwardAll(downs[:size], &fo.batch)
 	fo.pending.Wait()
 	fo.lastWritten = w + int(fo.written.Load())
 	fo.lastBytes = n + fo.bytes.Load()
 }
 
-// forwardAll offers the packet to each DownTrack of chunk and returns how
-// many wrote it, and how many bytes they wrote.
-func (fo *fanOut) forwardAll(chunk []*DownTrack) (written int, bytes uint64) {
+// forwardAll offers the packet to each DownTrack of chunk, sends what went
+// into sb, and returns how many DownTracks wrote it, and how many bytes
+// they wrote.
+func (fo *fanOut) forwardAll(chunk []*DownTrack, sb *sendBatch) (written int, bytes uint64) {
 	for _, d := range chunk {
-		if n := d.forward(&fo.f); n > 0 {
+		if n := d.forward(&fo.f, sb); n > 0 {
 			written++
 			bytes += uint64(n)
 		}
 	}
+	sb.flush()
 	return written, bytes
 }
 
@@ -101,8 +104,9 @@ func (fo *fanOut) startHelpers(n int) {
 // help is a helper goroutine's body; it exits when stop closes ch.
 func (fo *fanOut) help(ch chan []*DownTrack) {
 	defer fo.exited.Done()
+	var sb sendBatch // this helper's direct sends
 	for chunk := range ch {
-		w, n := fo.forwardAll(chunk)
+		w, n := fo.forwardAll(chunk, &sb)
 		fo.written.Add(int64(w))
 		fo.bytes.Add(n)
 		fo.pending.Done()

@@ -37,7 +37,7 @@ import (
 
 // forward offers one packet of layer f.slot to the subscriber and returns
 // the bytes written (0: not written).
-func (d *DownTrack) forward(f *forwardPacket) int {
+func (d *DownTrack) forward(f *forwardPacket, sb *sendBatch) int {
 	b := d.bind.Load()
 	if b == nil {
 		return 0 // not negotiated yet, or stopped
@@ -56,7 +56,7 @@ func (d *DownTrack) forward(f *forwardPacket) int {
 		}
 		d.startSource()
 	}
-	wrote := d.write(b, f)
+	wrote := d.write(b, f, sb)
 	in.Store(0)
 	return wrote
 }
@@ -88,10 +88,11 @@ func (d *DownTrack) startSource() {
 }
 
 // write rewrites the packet for the subscriber's session and sends it. Only
-// the owning reader calls it. Extensions received from the publisher are
+// the owning reader calls it. A DownTrack with its own encryption puts
+// the packet into sb (fastpath.go). Extensions received from the publisher are
 // dropped (their ids belong to the publisher's session, RFC 8285 §5);
 // abs-send-time and the audio level are written with the subscriber's ids.
-func (d *DownTrack) write(b *binding, f *forwardPacket) int {
+func (d *DownTrack) write(b *binding, f *forwardPacket, sb *sendBatch) int {
 	seq, ts, ok := d.rw.Rewrite(f.header.SequenceNumber, f.header.Timestamp, f.arrival)
 	if !ok {
 		return 0
@@ -118,7 +119,14 @@ func (d *DownTrack) write(b *binding, f *forwardPacket) int {
 	if b.audioLevelID != 0 && len(f.audioLevel) == 1 {
 		_ = h.SetExtension(b.audioLevelID, f.audioLevel)
 	}
-	n, err := b.writer.WriteRTP(h, f.payload)
+	var n int
+	var err error
+	if b.fast != nil {
+		n, err = b.fast.send(h, f.payload, sb)
+	} else {
+		d.pionWrites.Add(1)
+		n, err = b.writer.WriteRTP(h, f.payload)
+	}
 	switch {
 	case err == nil && n > 0:
 		d.forwarded.Add(1)

@@ -12,7 +12,13 @@ import (
 // "<streamID> <trackID>" with the server-assigned track id, that the first
 // packet forwarded is a keyframe and that sequence numbers are contiguous.
 func TestForwardPayloadIntegrityAndMsid(t *testing.T) {
-	env := newTestEnv(t)
+	testForwardPayloadIntegrity(t, newTestEnv(t))
+}
+
+// testForwardPayloadIntegrity is TestForwardPayloadIntegrityAndMsid's body
+// in env; it returns the DownTrack, what the subscriber received and the
+// publisher's track.
+func testForwardPayloadIntegrity(t *testing.T, env *testEnv) (*DownTrack, *recvTrack, *pubTrack) {
 	alice, bob := env.newPeer("alice"), env.newPeer("bob")
 	_, pt, up := env.publishVideo(alice, 10*time.Millisecond)
 
@@ -24,7 +30,8 @@ func TestForwardPayloadIntegrityAndMsid(t *testing.T) {
 	}
 
 	sub := env.newSubscriber(bob, false)
-	if _, err := bob.Subscribe(up, "alice"); err != nil {
+	down, err := bob.Subscribe(up, "alice")
+	if err != nil {
 		t.Fatal(err)
 	}
 	rt := sub.nextTrack(t)
@@ -62,4 +69,5 @@ func TestForwardPayloadIntegrityAndMsid(t *testing.T) {
 			}
 		}
 	}
+	return down, rt, pt
 }

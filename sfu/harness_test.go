@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -40,6 +41,7 @@ func testLogger(t testing.TB) zerolog.Logger {
 
 type testEnv struct {
 	t      *testing.T
+	fast   bool // Peers get the engine's FastPath (newFastTestEnv)
 	server *media.Engine
 	client *webrtc.API
 	log    zerolog.Logger
@@ -54,6 +56,42 @@ func newTestEnv(t *testing.T, clientInterceptors ...interceptor.Factory) *testEn
 	}
 	t.Cleanup(func() { _ = server.Close() })
 	return &testEnv{t: t, server: server, client: newClientAPI(t, clientInterceptors...), log: log}
+}
+
+// newFastTestEnv is newTestEnv with a server engine on a shared UDP socket
+// whose fast path (media.FastPath) has passed its self-test; every Peer
+// gets it.
+func newFastTestEnv(t *testing.T, clientInterceptors ...interceptor.Factory) *testEnv {
+	t.Helper()
+	log := testLogger(t)
+	var server *media.Engine
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		server, err = media.New(media.Config{RTCIP: "127.0.0.1", UDPPort: freeUDPPort(t),
+			Logger: log.With().Str("side", "server").Logger()})
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	if err := server.FastPath().SelfTest(); err != nil {
+		t.Fatalf("fast path self-test: %v", err)
+	}
+	return &testEnv{t: t, fast: true, server: server, client: newClientAPI(t, clientInterceptors...), log: log}
+}
+
+// freeUDPPort finds a UDP port that is free on 127.0.0.1 right now.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 // newClientAPI builds the API of the test clients ("browsers"): ringsfu's
@@ -114,6 +152,9 @@ func (e *testEnv) newPeerWith(name string, adjust func(*PeerConfig)) *testPeer {
 		OnSubscriberOffer: func(s string) { tp.offers <- s },
 		OnUpTrack:         func(u *UpTrack) { tp.upTracks <- u },
 		OnUpTrackEnded:    func(u *UpTrack) { tp.ended <- u },
+	}
+	if e.fast {
+		cfg.FastPath = e.server.FastPath()
 	}
 	if adjust != nil {
 		adjust(&cfg)

@@ -50,7 +50,12 @@ func (d *dropOnce) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.
 // its payload unchanged.
 func TestNACKRetransmission(t *testing.T) {
 	drop := &dropOnce{dropAt: 30}
-	env := newTestEnv(t, drop)
+	testNACKRetransmission(t, newTestEnv(t, drop), drop)
+}
+
+// testNACKRetransmission is TestNACKRetransmission's body in env, whose
+// clients run drop; it returns the subscriber's DownTrack.
+func testNACKRetransmission(t *testing.T, env *testEnv, drop *dropOnce) *DownTrack {
 	alice, bob := env.newPeer("alice"), env.newPeer("bob")
 	_, pt, up := env.publishVideo(alice, 10*time.Millisecond)
 	sub := env.newSubscriber(bob, false)
@@ -84,9 +89,10 @@ func TestNACKRetransmission(t *testing.T) {
 	for i, p := range pkts {
 		if p.header.SequenceNumber == lost {
 			if i == 0 || pkts[i-1].header.SequenceNumber != lost-1 {
-				return
+				return down
 			}
 		}
 	}
 	t.Fatal("the lost packet arrived in order, so it was not retransmitted")
+	return nil
 }

@@ -66,6 +66,9 @@ type PeerConfig struct {
 	// work (stats.go). Default nil: the Peer counts into a private Stats
 	// nobody reads.
 	Stats *Stats
+	// FastPath, when set (media.Engine.FastPath), lets DownTracks encrypt
+	// and send themselves over the shared socket (fastpath.go).
+	FastPath *media.FastPath
 	// ParallelFanOutMin is the number of subscribers a packet is written
 	// to from which a track layer splits its fan-out across helper
 	// goroutines (fanout.go). Default 64; negative: never split.
@@ -97,6 +100,7 @@ type Peer struct {
 	iceRestart atomic.Bool    // the next subscriber offer restarts ICE
 	restarted  [2]atomic.Bool // per Target: an ICE restart was tried since connected
 	failed     atomic.Bool    // OnFailed was called
+	fast       atomic.Pointer[fastPeer]
 
 	reportsOnce sync.Once // starts reportLoop with the first subscription
 
@@ -218,6 +222,7 @@ func (p *Peer) wire(t Target, pc *webrtc.PeerConnection) {
 // subscriberConnected activates the DownTracks bound before the subscriber
 // PC connected.
 func (p *Peer) subscriberConnected() {
+	p.startFastPath()
 	p.subReady.Store(true)
 	p.mu.Lock()
 	downs := make([]*DownTrack, 0, len(p.downs))

@@ -202,7 +202,14 @@ func (d *DownTrack) resend(b *binding, m *sourceMap, ring *retransmitRing, outSe
 	} else {
 		h.SSRC, h.PayloadType, h.SequenceNumber = b.ssrc, b.payloadType, outSeq
 	}
-	if _, err := b.writer.WriteRTP(h, payload); err == nil {
+	var err error
+	if b.fast != nil {
+		_, err = b.fast.send(h, payload, nil)
+	} else {
+		d.pionWrites.Add(1)
+		_, err = b.writer.WriteRTP(h, payload)
+	}
+	if err == nil {
 		d.retransmitted.Add(1)
 		d.up.stats.Retransmits.Add(1)
 	}

@@ -43,7 +43,22 @@ func TestSenderReportFields(t *testing.T) {
 // reports (RFC 3550 §6.4.1) for the stream it receives, with counts that
 // grow and RTP timestamps in the stream's timeline.
 func TestSenderReportsReachSubscriber(t *testing.T) {
-	env := newTestEnv(t)
+	testSenderReports(t, newTestEnv(t))
+}
+
+// TestFastPathSenderReports: on the direct send path the reports count the
+// packets the DownTrack encrypted itself: never more than the subscriber
+// received by the time it read the report.
+func TestFastPathSenderReports(t *testing.T) {
+	rt := testSenderReports(t, newFastTestEnv(t))
+	srs := rt.senderReports()
+	if last := srs[len(srs)-1]; int(last.PacketCount) > rt.count() {
+		t.Fatalf("report counts %d packets, the subscriber received %d", last.PacketCount, rt.count())
+	}
+}
+
+// testSenderReports is TestSenderReportsReachSubscriber's body in env.
+func testSenderReports(t *testing.T, env *testEnv) *recvTrack {
 	alice, bob := env.newPeer("alice"), env.newPeer("bob")
 	_, _, up := env.publishVideo(alice, 10*time.Millisecond)
 	sub := env.newSubscriber(bob, false)
@@ -65,4 +80,5 @@ func TestSenderReportsReachSubscriber(t *testing.T) {
 	if d := int32(b.RTPTime - last); d < -5*90000 || d > 5*90000 {
 		t.Fatalf("report rtp time %d far from the stream's %d", b.RTPTime, last)
 	}
+	return rt
 }

@@ -18,6 +18,10 @@ type Stats struct {
 	Retransmits atomic.Uint64 // packets resent from the retransmission ring
 	PLIsIn      atomic.Uint64 // PLI/FIR received from subscribers
 	PLIsOut     atomic.Uint64 // PLI sent to publishers (relayed or the server's own)
+	// DownTracksFast and DownTracksPion count DownTracks by the send path
+	// they chose at their first activation (fastpath.go).
+	DownTracksFast atomic.Uint64
+	DownTracksPion atomic.Uint64
 
 	latency [numLatencyBuckets + 1]atomic.Uint64
 	latSum  atomic.Uint64 // nanoseconds

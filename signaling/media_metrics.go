@@ -34,6 +34,8 @@ func newMediaCollector(s *sfu.Stats) *mediaCollector {
 			c("rtp_packets_out_total", "RTP packets forwarded to subscribers.", func(s *sfu.Stats) uint64 { return s.PacketsOut.Load() }),
 			c("rtp_bytes_out_total", "RTP bytes forwarded to subscribers.", func(s *sfu.Stats) uint64 { return s.BytesOut.Load() }),
 			c("rtp_dropped_total", "RTP packets whose write to a subscriber failed.", func(s *sfu.Stats) uint64 { return s.Dropped.Load() }),
+			c("downtracks_fast_total", "DownTracks that encrypt and send themselves (direct send path).", func(s *sfu.Stats) uint64 { return s.DownTracksFast.Load() }),
+			c("downtracks_pion_total", "DownTracks that write through Pion's SRTP writer.", func(s *sfu.Stats) uint64 { return s.DownTracksPion.Load() }),
 			c("nacks_total", "Sequence numbers subscribers asked to be resent.", func(s *sfu.Stats) uint64 { return s.NACKsIn.Load() }),
 			c("retransmits_total", "Packets resent from the retransmission buffer.", func(s *sfu.Stats) uint64 { return s.Retransmits.Load() }),
 			c("plis_received_total", "PLI/FIR received from subscribers.", func(s *sfu.Stats) uint64 { return s.PLIsIn.Load() }),

@@ -35,6 +35,7 @@ func loadCommand(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, to read its CPU and RSS from /proc (else /metrics)")
 	fs.StringVar(&cfg.MetricsURL, "metrics-url", "", "server /metrics URL (default: derived from --url)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the load generator's CPU profile of the measurement window to this file")
 	fs.StringVar(&logLevel, "log-level", "warn", "progress log level")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ringsfu/ringsfu/media"
+	"github.com/ringsfu/ringsfu/sfu"
 	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/webclient"
 )
@@ -57,6 +58,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	sig, err := signaling.New(signaling.Config{
 		Observer:       hooks,
 		MediaAPI:       eng.API(),
+		PeerConfig:     sfu.PeerConfig{FastPath: eng.FastPath()},
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
 		ICEServers:     iceServers(cfg),

@@ -39,6 +39,9 @@ type Config struct {
 	// otherwise they come from MetricsURL (default: the URL's /metrics).
 	ServerPID  int
 	MetricsURL string
+	// CPUProfile, when set, is a file the load generator's own CPU
+	// profile of the measurement window is written to.
+	CPUProfile string
 	// Logger receives progress.
 	Logger zerolog.Logger
 }

@@ -31,10 +31,10 @@ func TestRefusesNonLoopbackTargets(t *testing.T) {
 }
 
 func TestSequenceUnwrapAndLoss(t *testing.T) {
-	var st trackStats
+	st := trackStats{counter: &rtpCounter{}}
 	seqs := []uint16{65530, 65531, 65533, 65535, 0, 1, 3}
 	for _, s := range seqs {
-		st.add(s, 100, time.Millisecond, true)
+		st.counter.add(s, 100)
 	}
 	sn := st.snap()
 	if sn.packets != 7 || sn.highest != 65536+3 {
@@ -43,6 +43,50 @@ func TestSequenceUnwrapAndLoss(t *testing.T) {
 	// 65530..65539 is 10 packets expected, 7 received.
 	if exp := sn.highest - 65530 + 1; exp != 10 {
 		t.Fatalf("expected %d", exp)
+	}
+}
+
+func TestTapCountsRTPAndPassesASample(t *testing.T) {
+	c := &tapConn{counters: newRTPCounters()}
+	pkt := func(seq uint16, ext bool) []byte {
+		b := make([]byte, 100)
+		b[0], b[1] = 0x80, 96
+		if ext {
+			b[0] |= 0x10
+			b[14], b[15] = 0, 1 // one 32-bit word of extension
+		}
+		b[2], b[3] = byte(seq>>8), byte(seq)
+		b[8], b[9], b[10], b[11] = 1, 2, 3, 4
+		return b
+	}
+	passed := 0
+	for i := 0; i < 8+64; i++ {
+		if c.pass(pkt(uint16(i), i%2 == 0)) {
+			passed++
+		}
+	}
+	if passed != sampleLead+64/sampleEvery {
+		t.Fatalf("passed %d", passed)
+	}
+	sn := c.counters.get(0x01020304).snap()
+	if sn.packets != 72 || sn.highest != 71 {
+		t.Fatalf("counter %+v", sn)
+	}
+	// 36 packets with a 20-byte header, 36 with 12: payload minus tag.
+	if want := uint64(36*(100-20-srtpTagLen) + 36*(100-12-srtpTagLen)); sn.bytes != want {
+		t.Fatalf("bytes %d, want %d", sn.bytes, want)
+	}
+	// RTCP (a sender report, type 200), STUN and DTLS pass uncounted.
+	rtcp := []byte{0x80, 200, 0, 6, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0}
+	stun := []byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	dtls := []byte{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	for _, d := range [][]byte{rtcp, stun, dtls} {
+		if !c.pass(d) {
+			t.Fatalf("% x not passed", d)
+		}
+	}
+	if len(c.counters.bySSR) != 1 {
+		t.Fatalf("counted non-RTP: %d SSRCs", len(c.counters.bySSR))
 	}
 }
 
@@ -105,6 +149,10 @@ func TestRunMeasuresARealCall(t *testing.T) {
 	// counting error, far less that a layer is missing.
 	if rep.PacketsOutPerSec < 100 || rep.PacketsOutPerSec > 440 {
 		t.Fatalf("packets out %.0f/s, want about 400", rep.PacketsOutPerSec)
+	}
+	// Pion decrypted a sample, all of it the synthetic payload.
+	if rep.SampledPackets < 20 || rep.IntegrityErrors != 0 || rep.ServerUSPerPacket <= 0 || rep.ServerCoresPerCall <= 0 {
+		t.Fatalf("report: %+v", rep)
 	}
 	if rep.LatencyMsP50 <= 0 || rep.JoinMsP50 <= 0 || rep.ServerRSSBytes <= 0 || rep.LoadgenCPUCores <= 0 {
 		t.Fatalf("report: %+v", rep)

@@ -3,7 +3,6 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +25,8 @@ type member struct {
 	// event queue may be emptied (the load generator reads none of it).
 	ready atomic.Bool
 
+	counters *rtpCounters // what its sockets counted, by SSRC (tap.go)
+
 	mu         sync.Mutex
 	tracks     map[string]*trackStats // by publisher/track id
 	firstMedia time.Time
@@ -42,12 +43,17 @@ func dial(ctx context.Context, cfg *Config, id string) (*member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %s: %w", id, err)
 	}
-	return &member{id: id, c: c, tracks: make(map[string]*trackStats)}, nil
+	return &member{id: id, c: c, counters: newRTPCounters(), tracks: make(map[string]*trackStats)}, nil
 }
 
-// startMedia opens the member's PeerConnections in call and starts reading
-// every track it receives.
-func (m *member) startMedia(ctx context.Context, api *webrtc.API, call string) error {
+// startMedia opens the member's PeerConnections in call, on its own API
+// whose sockets count what arrives (tap.go), and starts reading every track
+// it receives.
+func (m *member) startMedia(ctx context.Context, call string) error {
+	api, err := newMemberAPI(m.counters)
+	if err != nil {
+		return err
+	}
 	s, err := m.c.StartMedia(ctx, call, client.MediaConfig{API: api, LoopbackOnly: true})
 	if err != nil {
 		return fmt.Errorf("loadgen: %s: start media: %w", m.id, err)
@@ -57,18 +63,18 @@ func (m *member) startMedia(ctx context.Context, api *webrtc.API, call string) e
 	return nil
 }
 
-// read consumes one received track until it ends.
+// read consumes one received track until it ends. Packets, bytes and loss
+// are counted from the clear RTP header by the member's sockets (tap.go);
+// what Pion hands over here is the decrypted sample, checked for the
+// synthetic payload and timed.
 func (m *member) read(rt client.RemoteTrack) {
-	st := &trackStats{kind: rt.Track.Kind().String()}
+	st := &trackStats{kind: rt.Track.Kind().String(), counter: m.counters.get(uint32(rt.Track.SSRC()))}
 	m.mu.Lock()
 	m.tracks[rt.UserID+"/"+rt.TrackID] = st
 	m.mu.Unlock()
 	for {
 		pkt, _, err := rt.Track.ReadRTP()
 		if err != nil {
-			if err != io.EOF {
-				return
-			}
 			return
 		}
 		now := time.Now()
@@ -78,7 +84,7 @@ func (m *member) read(rt client.RemoteTrack) {
 		}
 		m.mu.Unlock()
 		sent, ok := sendTime(pkt.Payload)
-		st.add(pkt.SequenceNumber, len(pkt.Payload), now.Sub(time.Unix(0, sent)), ok)
+		st.sample(now.Sub(time.Unix(0, sent)), ok)
 	}
 }
 

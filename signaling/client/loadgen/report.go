@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"time"
 )
@@ -22,15 +24,28 @@ type Report struct {
 	ServerRSSPerSub   float64 `json:"server_rss_bytes_per_subscriber"`
 	PacketsOutPerSec  float64 `json:"packets_out_per_sec"`
 	PacketsOutPerCore float64 `json:"packets_out_per_core"`
-	BitsOutPerSec     float64 `json:"bits_out_per_sec"`
-	LossRatio         float64 `json:"loss_ratio"`
-	JoinMsP50         float64 `json:"join_ms_p50"`
-	JoinMsP99         float64 `json:"join_ms_p99"`
-	LatencyMsP50      float64 `json:"latency_ms_p50"`
-	LatencyMsP99      float64 `json:"latency_ms_p99"`
-	LoadgenCPUCores   float64 `json:"loadgen_cpu_cores"`
-	LoadgenRSSBytes   float64 `json:"loadgen_rss_bytes"`
-	SetupSeconds      float64 `json:"setup_seconds"`
+	// ServerUSPerPacket is the server's CPU time per packet received by
+	// the subscribers, in microseconds; ServerCoresPerCall is the server's
+	// CPU divided by the calls.
+	ServerUSPerPacket  float64 `json:"server_us_per_packet"`
+	ServerCoresPerCall float64 `json:"server_cores_per_call"`
+	// LoadgenUSPerPacket is the load generator's own CPU time per packet
+	// received, for comparison with the server's.
+	LoadgenUSPerPacket float64 `json:"loadgen_us_per_packet"`
+	BitsOutPerSec      float64 `json:"bits_out_per_sec"`
+	LossRatio          float64 `json:"loss_ratio"`
+	JoinMsP50          float64 `json:"join_ms_p50"`
+	JoinMsP99          float64 `json:"join_ms_p99"`
+	LatencyMsP50       float64 `json:"latency_ms_p50"`
+	LatencyMsP99       float64 `json:"latency_ms_p99"`
+	LoadgenCPUCores    float64 `json:"loadgen_cpu_cores"`
+	LoadgenRSSBytes    float64 `json:"loadgen_rss_bytes"`
+	SetupSeconds       float64 `json:"setup_seconds"`
+	// SampledPackets were decrypted by Pion and checked; IntegrityErrors
+	// of them lacked the synthetic payload. Counts and loss come from the
+	// clear RTP header of every packet (tap.go).
+	SampledPackets  uint64 `json:"sampled_packets"`
+	IntegrityErrors uint64 `json:"integrity_errors"`
 	// Tracks summarizes received tracks by kind.
 	Tracks map[string]TrackSummary `json:"tracks"`
 }
@@ -61,11 +76,17 @@ func measure(ctx context.Context, cfg *Config, all []*member, setup time.Duratio
 		return nil, err
 	}
 	self0 := selfUsage()
+	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case <-ctx.Done():
+		stopProfile()
 		return nil, ctx.Err()
 	case <-time.After(cfg.Duration):
 	}
+	stopProfile()
 	srv1, err := serverUsage(cfg)
 	if err != nil {
 		return nil, err
@@ -88,6 +109,8 @@ func measure(ctx context.Context, cfg *Config, all []*member, setup time.Duratio
 			l = 0
 		}
 		pkts += dp
+		r.SampledPackets += end.sampled - p.start.sampled
+		r.IntegrityErrors += end.corrupt - p.start.corrupt
 		bytes += float64(end.bytes - p.start.bytes)
 		expected += exp
 		lost += l
@@ -119,6 +142,11 @@ func measure(ctx context.Context, cfg *Config, all []*member, setup time.Duratio
 	if r.ServerCPUCores > 0 {
 		r.PacketsOutPerCore = r.PacketsOutPerSec / r.ServerCPUCores
 	}
+	if r.PacketsOutPerSec > 0 {
+		r.ServerUSPerPacket = r.ServerCPUCores * 1e6 / r.PacketsOutPerSec
+		r.LoadgenUSPerPacket = r.LoadgenCPUCores * 1e6 / r.PacketsOutPerSec
+	}
+	r.ServerCoresPerCall = r.ServerCPUCores / float64(max(1, r.Calls))
 	if r.Subscribers > 0 {
 		r.ServerRSSPerSub = r.ServerRSSBytes / float64(r.Subscribers)
 	}
@@ -138,6 +166,23 @@ func measure(ctx context.Context, cfg *Config, all []*member, setup time.Duratio
 	sort.Float64s(joins)
 	r.JoinMsP50, r.JoinMsP99 = percentile(joins, 0.5), percentile(joins, 0.99)
 	return r, nil
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called; with an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("loadgen: cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // serverUsage reads the server's CPU and RSS.
@@ -161,15 +206,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, `calls %d, members %d, publishers %d, subscribers %d, window %.1fs (setup %.1fs)
-server: %.2f cores, RSS %.1f MB (%.2f MB per subscriber)
-out: %.0f packets/s (%.0f per server core), %.1f Mbit/s, loss %.4f%%
+server: %.2f cores (%.4f per call), RSS %.1f MB (%.2f MB per subscriber)
+out: %.0f packets/s (%.0f per server core, %.2f µs server CPU per packet), %.1f Mbit/s, loss %.4f%%
 join (invite → first media): p50 %.0f ms, p99 %.0f ms
 latency (send → receive): p50 %.2f ms, p99 %.2f ms
-load generator: %.2f cores, RSS %.1f MB
+load generator: %.2f cores (%.2f µs per packet), RSS %.1f MB; %d packets decrypted and checked, %d corrupt
 `, r.Calls, r.Members, r.Publishers, r.Subscribers, r.DurationSeconds, r.SetupSeconds,
-		r.ServerCPUCores, r.ServerRSSBytes/1e6, r.ServerRSSPerSub/1e6,
-		r.PacketsOutPerSec, r.PacketsOutPerCore, r.BitsOutPerSec/1e6, r.LossRatio*100,
-		r.JoinMsP50, r.JoinMsP99, r.LatencyMsP50, r.LatencyMsP99, r.LoadgenCPUCores, r.LoadgenRSSBytes/1e6)
+		r.ServerCPUCores, r.ServerCoresPerCall, r.ServerRSSBytes/1e6, r.ServerRSSPerSub/1e6,
+		r.PacketsOutPerSec, r.PacketsOutPerCore, r.ServerUSPerPacket, r.BitsOutPerSec/1e6, r.LossRatio*100,
+		r.JoinMsP50, r.JoinMsP99, r.LatencyMsP50, r.LatencyMsP99, r.LoadgenCPUCores, r.LoadgenUSPerPacket, r.LoadgenRSSBytes/1e6,
+		r.SampledPackets, r.IntegrityErrors)
 	if err != nil {
 		return fmt.Errorf("loadgen: %w", err)
 	}

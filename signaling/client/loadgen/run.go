@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/signaling/client"
 )
@@ -18,10 +16,6 @@ import (
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
-	}
-	api, err := client.NewMediaAPI(client.MediaAPIConfig{LoopbackOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: media api: %w", err)
 	}
 	var all []*member
 	var allMu sync.Mutex
@@ -76,7 +70,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func(ci int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			_, err := setupCall(ctx, &cfg, api, run, ci, pace, func(m *member) {
+			_, err := setupCall(ctx, &cfg, run, ci, pace, func(m *member) {
 				allMu.Lock()
 				all = append(all, m)
 				allMu.Unlock()
@@ -109,7 +103,7 @@ func collect(ch <-chan error) []error {
 // setupCall places one call with real invitations: member 0 invites the
 // others (nine per request, inviting in calling), each accepts, then every
 // member starts media and the publishers publish.
-func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci int, pace <-chan time.Time,
+func setupCall(ctx context.Context, cfg *Config, run string, ci int, pace <-chan time.Time,
 	track func(*member)) ([]*member, error) {
 	var ms []*member
 	for mi := 0; mi < cfg.Members; mi++ {
@@ -134,7 +128,7 @@ func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci
 	if _, err := init.c.Join(ctx, signaling.JoinRequest{CallID: callID, Type: "video", CallConfig: cc}); err != nil {
 		return ms, fmt.Errorf("loadgen: create call: %w", err)
 	}
-	if err := init.startMedia(ctx, api, callID); err != nil {
+	if err := init.startMedia(ctx, callID); err != nil {
 		return ms, err
 	}
 	if cfg.Publishers > 0 {
@@ -161,7 +155,7 @@ func setupCall(ctx context.Context, cfg *Config, api *webrtc.API, run string, ci
 			if _, err := m.c.Accept(ctx, callID, ""); err != nil {
 				return ms, fmt.Errorf("loadgen: %s: accept: %w", m.id, err)
 			}
-			if err := m.startMedia(ctx, api, callID); err != nil {
+			if err := m.startMedia(ctx, callID); err != nil {
 				return ms, err
 			}
 			if lo+i < cfg.Publishers {

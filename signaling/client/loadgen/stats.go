@@ -6,16 +6,17 @@ import (
 	"time"
 )
 
-// trackStats counts what one subscriber received of one track. The reader
-// goroutine is the only writer; snapshots take the lock.
+// trackStats is what one subscriber received of one track: the counts of
+// its SSRC (kept by the member's sockets, tap.go) and the decrypted sample
+// the track reader checks. The reader goroutine is the only writer of the
+// sample fields; snapshots take the lock.
 type trackStats struct {
-	kind string
+	kind    string
+	counter *rtpCounter
 
 	mu       sync.Mutex
-	packets  uint64
-	bytes    uint64
-	highest  uint32 // extended highest sequence number
-	started  bool
+	sampled  uint64  // decrypted packets checked
+	corrupt  uint64  // of which without the synthetic payload
 	lat      []int64 // sampled latencies in microseconds
 	latSkip  int
 	latCount int
@@ -24,61 +25,47 @@ type trackStats struct {
 // maxLatencySamples bounds memory per track.
 const maxLatencySamples = 4096
 
-// add records one packet.
-func (t *trackStats) add(seq uint16, size int, latency time.Duration, haveLatency bool) {
+// sample records one decrypted packet: its latency, and whether it carried
+// the synthetic payload (ok).
+func (t *trackStats) sample(latency time.Duration, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.packets++
-	t.bytes += uint64(size)
-	ext := uint32(seq)
-	if !t.started {
-		t.started = true
-		t.highest = ext
-	} else {
-		// Unwrap relative to the highest seen (RFC 3550 §A.1 style).
-		cycles := t.highest &^ 0xffff
-		cand := cycles | ext
-		if int32(cand-t.highest) < -0x8000 {
-			cand += 0x10000
-		} else if int32(cand-t.highest) > 0x8000 && cand >= 0x10000 {
-			cand -= 0x10000
-		}
-		if cand > t.highest {
-			t.highest = cand
-		}
+	t.sampled++
+	if !ok {
+		t.corrupt++
+		return
 	}
-	if haveLatency {
-		t.latCount++
-		if t.latSkip == 0 || t.latCount%t.latSkip == 0 {
-			if len(t.lat) < maxLatencySamples {
-				t.lat = append(t.lat, latency.Microseconds())
-			} else {
-				// Keep every other sample and halve the rate.
-				half := t.lat[:0]
-				for i := 0; i < len(t.lat); i += 2 {
-					half = append(half, t.lat[i])
-				}
-				t.lat = half
-				if t.latSkip == 0 {
-					t.latSkip = 1
-				}
-				t.latSkip *= 2
-			}
-		}
+	t.latCount++
+	if t.latSkip != 0 && t.latCount%t.latSkip != 0 {
+		return
 	}
+	if len(t.lat) < maxLatencySamples {
+		t.lat = append(t.lat, latency.Microseconds())
+		return
+	}
+	// Keep every other sample and halve the rate.
+	half := t.lat[:0]
+	for i := 0; i < len(t.lat); i += 2 {
+		half = append(half, t.lat[i])
+	}
+	t.lat = half
+	t.latSkip = max(1, t.latSkip) * 2
 }
 
 // snapshot is a point-in-time copy of the counters.
 type snapshot struct {
-	packets, bytes uint64
-	highest        uint32
-	started        bool
+	packets, bytes   uint64
+	highest          uint32
+	started          bool
+	sampled, corrupt uint64
 }
 
 func (t *trackStats) snap() snapshot {
+	s := t.counter.snap()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return snapshot{packets: t.packets, bytes: t.bytes, highest: t.highest, started: t.started}
+	s.sampled, s.corrupt = t.sampled, t.corrupt
+	return s
 }
 
 // resetLatency drops latency samples (at the start of the window).
