@@ -153,9 +153,9 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 `)
 
-// Release gives the lease up if l is still current (compare-and-delete);
+// ReleaseLease gives the lease up if l is still current (compare-and-delete);
 // releasing a lost lease is a no-op, not an error.
-func (s *Store) Release(ctx context.Context, l Lease) error {
+func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	return wrap("release", releaseScript.Run(ctx, s.rdb, []string{s.leaseKey(l.Call)}, l.value()).Err())

@@ -39,7 +39,7 @@ func TestLeaseAcquireRenewRelease(t *testing.T) {
 	if _, ok, _ := b.Owner(ctx, "c1"); !ok {
 		t.Fatal("renewed lease expired")
 	}
-	if err := a.Release(ctx, la); err != nil {
+	if err := a.ReleaseLease(ctx, la); err != nil {
 		t.Fatal(err)
 	}
 	lb, err := b.Acquire(ctx, "c1")
@@ -53,7 +53,7 @@ func TestLeaseAcquireRenewRelease(t *testing.T) {
 		t.Fatalf("stale renew: %v, want ErrFenced", err)
 	}
 	// A stale release must not delete B's lease.
-	if err := a.Release(ctx, la); err != nil {
+	if err := a.ReleaseLease(ctx, la); err != nil {
 		t.Fatal(err)
 	}
 	if cur, ok, _ := a.Owner(ctx, "c1"); !ok || cur != lb {
