@@ -36,10 +36,12 @@ func parseLease(call room.CallID, v string) (Lease, error) {
 
 func (s *Store) leaseKey(call room.CallID) string { return s.key("call", string(call), "lease") }
 func (s *Store) fenceKey(call room.CallID) string { return s.key("call", string(call), "fence") }
+func (s *Store) ownedKey(node string) string       { return s.key("owned", node) }
 
-// acquireScript: KEYS lease, fence; ARGV node, leaseTTLms, garbageTTLms.
-// If the lease is free or already this node's, a new token is issued and
-// stored; the reply is {1, "token/node"}; else {0, current value}.
+// acquireScript: KEYS lease, fence, owned; ARGV node, leaseTTLms,
+// garbageTTLms. If the lease is free or already this node's, a new token
+// is issued and stored and the call is added to the node's owned set; the
+// reply is {1, "token/node"}; else {0, current value}.
 var acquireScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -50,6 +52,8 @@ local tok = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 local v = tok .. '/' .. ARGV[1]
 redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return {1, v}
 `)
 
@@ -60,8 +64,8 @@ return {1, v}
 func (s *Store) Acquire(ctx context.Context, call room.CallID) (Lease, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := acquireScript.Run(ctx, s.rdb, []string{s.leaseKey(call), s.fenceKey(call)},
-		s.cfg.NodeID, ms(s.cfg.LeaseTTL), ms(s.cfg.GarbageTTL)).Slice()
+	res, err := acquireScript.Run(ctx, s.rdb, []string{s.leaseKey(call), s.fenceKey(call), s.ownedKey(s.cfg.NodeID)},
+		s.cfg.NodeID, ms(s.cfg.LeaseTTL), ms(s.cfg.GarbageTTL), string(call)).Slice()
 	if err != nil {
 		return Lease{}, wrap("acquire", err)
 	}
