@@ -36,7 +36,7 @@ func parseLease(call room.CallID, v string) (Lease, error) {
 
 func (s *Store) leaseKey(call room.CallID) string { return s.key("call", string(call), "lease") }
 func (s *Store) fenceKey(call room.CallID) string { return s.key("call", string(call), "fence") }
-func (s *Store) ownedKey(node string) string       { return s.key("owned", node) }
+func (s *Store) ownedKey(node string) string      { return s.key("owned", node) }
 
 // acquireScript: KEYS lease, fence, owned; ARGV node, leaseTTLms,
 // garbageTTLms. If the lease is free or already this node's, a new token

@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Store) snapKey(call room.CallID) string { return s.key("call", string(call), "snap") }
-func (s *Store) deadlinesKey() string             { return s.key("deadlines") }
+func (s *Store) deadlinesKey() string            { return s.key("deadlines") }
 
 // saveScript: KEYS lease, snap, owned; ARGV value, data, garbage ttl ms,
 // prefix, call, users... Stores the snapshot and refreshes the garbage TTL
