@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -78,8 +79,9 @@ func NewNodeID() string {
 // concurrent use and starts no goroutine of its own (go-redis keeps its
 // connection pool).
 type Store struct {
-	cfg Config
-	rdb *redis.Client
+	cfg      Config
+	rdb      *redis.Client
+	lastBeat atomic.Int64 // unix ns when the last successful heartbeat was sent
 }
 
 // Open connects to Redis (lazily: the first operation dials) and returns a
