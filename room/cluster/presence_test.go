@@ -1,0 +1,116 @@
+package cluster
+
+import (
+	"errors"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPresenceFollowsNodeLiveness(t *testing.T) {
+	p := testPrefix(t)
+	ctx := ctxT(t)
+	cfg := Config{NodeTTL: 300 * time.Millisecond}
+	a := newStore(t, p, "A", cfg)
+	b := newStore(t, p, "B", cfg)
+	for _, s := range []*Store{a, b} {
+		if err := s.Heartbeat(ctx, Load{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.SetPresence(ctx, "alice", "phone", "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetPresence(ctx, "alice", "laptop", "s2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.DevicesOf(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].Device < got[j].Device })
+	want := []Presence{{"laptop", "B", "s2"}, {"phone", "A", "s1"}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("devices = %v, want %v", got, want)
+	}
+	// The laptop moved to A with a new session: B's stale clear is a no-op.
+	if err := a.SetPresence(ctx, "alice", "laptop", "s3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ClearPresence(ctx, "alice", "laptop", "s2"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = b.DevicesOf(ctx, "alice")
+	if len(got) != 2 {
+		t.Fatalf("stale clear removed the moved device: %v", got)
+	}
+	if err := a.ClearPresence(ctx, "alice", "laptop", "s3"); err != nil {
+		t.Fatal(err)
+	}
+	// A dies (stops beating): its devices vanish with its heartbeat.
+	if err := b.SetPresence(ctx, "alice", "tablet", "s4"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, "A's devices to vanish", func() bool {
+		_ = b.Heartbeat(ctx, Load{})
+		got, err := b.DevicesOf(ctx, "alice")
+		return err == nil && len(got) == 1 && got[0].Device == "tablet"
+	})
+}
+
+// TestResumeMoveOneWinner: two nodes race to resume one session of a dead
+// node; exactly one wins.
+func TestResumeMoveOneWinner(t *testing.T) {
+	p := testPrefix(t)
+	ctx := ctxT(t)
+	a := newStore(t, p, "A", Config{})
+	r := Resume{Session: "s1", User: "alice", Device: "phone", Claim: "c1", Node: "A"}
+	if err := a.PutResume(ctx, r, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := a.GetResume(ctx, "s1")
+	if err != nil || !ok || got != r {
+		t.Fatalf("GetResume = %+v %v %v", got, ok, err)
+	}
+	var wg sync.WaitGroup
+	wins := make(chan string, 2)
+	for _, n := range []string{"B", "C"} {
+		s := newStore(t, p, n, Config{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.MoveResume(ctx, "s1", "A", 20*time.Second)
+			switch {
+			case err == nil:
+				wins <- s.NodeID()
+			case !errors.Is(err, ErrMoved):
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	winner := <-wins
+	if winner == "" || len(wins) != 0 {
+		t.Fatal("not exactly one winner")
+	}
+	got, _, _ = a.GetResume(ctx, "s1")
+	if got.Node != winner {
+		t.Fatalf("record names %s, winner %s", got.Node, winner)
+	}
+	// A's delete no longer applies; the winner's does.
+	if err := a.DeleteResume(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := a.GetResume(ctx, "s1"); !ok {
+		t.Fatal("the old node deleted a moved record")
+	}
+	w := newStore(t, p, winner, Config{})
+	if err := w.DeleteResume(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := a.GetResume(ctx, "s1"); ok {
+		t.Fatal("record left after delete")
+	}
+}
