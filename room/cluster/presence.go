@@ -17,7 +17,7 @@ type Presence struct {
 	Session string
 }
 
-func (s *Store) presenceKey(user string) string { return s.key("presence", user) }
+func (s *Store) presenceKey(user string) string  { return s.key("presence", user) }
 func (s *Store) resumeKey(session string) string { return s.key("resume", session) }
 
 // SetPresence records that user's device is connected to this node with
