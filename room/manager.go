@@ -33,10 +33,15 @@ type ManagerConfig struct {
 	PeerConfig sfu.PeerConfig
 	// Logger is the parent logger. Default: a disabled logger.
 	Logger zerolog.Logger
+	// Index, Ownership and Deadlines hold what calls share beyond their
+	// rooms (cluster_state.go). Default: in memory (one process).
+	Index     UserIndex
+	Ownership Ownership
+	Deadlines Deadlines
 }
 
-// slot is one user's place in the cross-call index: a member of a call (on
-// one device), or ringing (a waiting invitation) in a call.
+// slot is one user's place in the cross-call index as the Manager's
+// request routing reads it (see Slot).
 type slot struct {
 	call   CallID
 	member bool
@@ -60,7 +65,7 @@ type Manager struct {
 	mu     sync.Mutex
 	closed bool                 // guarded by mu
 	rooms  map[CallID]*Room     // guarded by mu
-	users  map[UserID]slot      // guarded by mu
+	index  UserIndex            // its own locking; called under mu
 	names  map[UserID]nameEntry // guarded by mu
 }
 
@@ -75,12 +80,21 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
+	if cfg.Index == nil {
+		cfg.Index = newMemoryIndex()
+	}
+	if cfg.Ownership == nil {
+		cfg.Ownership = localOwnership{}
+	}
+	if cfg.Deadlines == nil {
+		cfg.Deadlines = clockDeadlines{clock: cfg.Clock}
+	}
 	return &Manager{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		closing: make(chan struct{}),
 		rooms:   make(map[CallID]*Room),
-		users:   make(map[UserID]slot),
+		index:   cfg.Index,
 		names:   make(map[UserID]nameEntry),
 	}, nil
 }
@@ -169,11 +183,11 @@ func newID(prefix string) string {
 func (m *Manager) lookup(u UserID) (slot, *Room, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.users[u]
+	s, ok := m.index.Slot(u)
 	if !ok {
 		return slot{}, nil, false
 	}
-	return s, m.rooms[s.call], true
+	return slot{call: s.Call, member: s.Member, device: s.Device}, m.rooms[s.Call], true
 }
 
 // room returns the live room of a call, or nil.
@@ -188,11 +202,14 @@ func (m *Manager) room(id CallID) *Room {
 func (m *Manager) reserveRing(u UserID, call CallID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.users[u]; ok {
-		return s.call == call
+	ok, err := m.index.ReserveRing(u, call)
+	if err != nil {
+		// The shared index could not be asked: nobody can tell whether u
+		// is free, so u is not rung (reported as busy).
+		m.log.Warn().Err(err).Str("user_id", string(u)).Str("call_id", string(call)).Msg("busy index unavailable")
+		return false
 	}
-	m.users[u] = slot{call: call}
-	return true
+	return ok
 }
 
 // claimMember makes u a member of call on device dev. A waiting invitation
@@ -201,29 +218,14 @@ func (m *Manager) reserveRing(u UserID, call CallID) bool {
 func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced CallID, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.users[u]
-	switch {
-	case !ok:
-	case s.member && s.call == call && s.device == dev:
-		return "", nil
-	case s.member && s.call == call:
-		return "", fmt.Errorf("%w: the call is held by another device of this user", ErrConflict)
-	case s.member:
-		return "", fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
-	case s.call != call:
-		displaced = s.call
-	}
-	m.users[u] = slot{call: call, member: true, device: dev}
-	return displaced, nil
+	return m.index.ClaimMember(u, call, dev)
 }
 
 // release frees u's slot if it belongs to call.
 func (m *Manager) release(u UserID, call CallID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.users[u]; ok && s.call == call {
-		delete(m.users, u)
-	}
+	m.index.Release(call, u)
 }
 
 // createRoom registers a new room with its initiator as first member and
@@ -252,15 +254,14 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 	if _, ok := m.rooms[id]; ok {
 		return nil, "", fmt.Errorf("%w: call %s is live and you are not in it", ErrConflict, id)
 	}
-	s, ok := m.users[c.User]
-	var displaced CallID
-	if ok {
-		if s.member {
-			return nil, "", fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
-		}
-		displaced = s.call
+	if err := m.cfg.Ownership.Own(id); err != nil {
+		return nil, "", err
 	}
-	m.users[c.User] = slot{call: id, member: true, device: c.Device}
+	displaced, err := m.index.ClaimMember(c.User, id, c.Device)
+	if err != nil {
+		m.cfg.Ownership.Disown(id)
+		return nil, "", err
+	}
 	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)
 	m.rooms[id] = r
 	m.wg.Add(1)
@@ -275,12 +276,9 @@ func (m *Manager) unregister(r *Room, users []UserID) {
 	defer m.mu.Unlock()
 	if m.rooms[r.id] == r {
 		delete(m.rooms, r.id)
+		m.cfg.Ownership.Disown(r.id)
 	}
-	for _, u := range users {
-		if s, ok := m.users[u]; ok && s.call == r.id {
-			delete(m.users, u)
-		}
-	}
+	m.index.Release(r.id, users...)
 }
 
 // displaceNow rejects u's waiting invitation in call as busy and waits for
