@@ -20,8 +20,8 @@ type Slot struct {
 // UserIndex is the cross-call rule "one call or ring per user" (busy).
 // Each method is atomic on its own: concurrent calls from several rooms
 // (or, in a cluster, several nodes) never both get one user. The Manager
-// calls it under its own small mutex; implementations must not call back
-// into the Manager or a room.
+// may call Slot and ClaimMember under its own small mutex; implementations
+// must not call back into the Manager or a room.
 type UserIndex interface {
 	// Slot returns u's slot; ok is false when u is free.
 	Slot(u UserID) (s Slot, ok bool)

@@ -200,8 +200,6 @@ func (m *Manager) room(id CallID) *Room {
 // reserveRing marks u as ringing in call unless it is busy elsewhere. It
 // returns false when u is a member of, or ringing in, another call.
 func (m *Manager) reserveRing(u UserID, call CallID) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	ok, err := m.index.ReserveRing(u, call)
 	if err != nil {
 		// The shared index could not be asked: nobody can tell whether u
@@ -216,15 +214,11 @@ func (m *Manager) reserveRing(u UserID, call CallID) bool {
 // of u in another call is displaced: its call id is returned so that the
 // caller can reject it as busy on u's behalf (PROTOCOL.md §8 rule 7).
 func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced CallID, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	return m.index.ClaimMember(u, call, dev)
 }
 
 // release frees u's slot if it belongs to call.
 func (m *Manager) release(u UserID, call CallID) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.index.Release(call, u)
 }
 
@@ -274,11 +268,11 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 func (m *Manager) unregister(r *Room, users []UserID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.index.Release(r.id, users...)
 	if m.rooms[r.id] == r {
 		delete(m.rooms, r.id)
-		m.cfg.Ownership.Disown(r.id)
+		m.cfg.Ownership.Disown(r.id) // last: the slots were released under the call's ownership
 	}
-	m.index.Release(r.id, users...)
 }
 
 // displaceNow rejects u's waiting invitation in call as busy and waits for

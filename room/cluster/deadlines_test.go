@@ -9,9 +9,10 @@ import (
 	"github.com/ringsfu/ringsfu/room"
 )
 
-// TestDeadlineFiresOnceAcrossSweepers lets 3 nodes sweep 30 deadlines
-// concurrently: each is claimed by exactly one sweeper, not early, and not
-// later than the sweep period after it is due.
+// TestDeadlineFiresOnceAcrossSweepers lets 3 nodes sweep 30 deadlines of
+// a call whose owner died, concurrently: each is claimed (as an orphan) by
+// exactly one sweeper, not early, and not later than the sweep period
+// after it is due.
 func TestDeadlineFiresOnceAcrossSweepers(t *testing.T) {
 	p := testPrefix(t)
 	ctx := ctxT(t)
@@ -29,6 +30,9 @@ func TestDeadlineFiresOnceAcrossSweepers(t *testing.T) {
 			t.Fatal(err)
 		}
 		dues[what] = due
+	}
+	if err := owner.ReleaseLease(ctx, l); err != nil { // the owner "dies"
+		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	fired := map[string]int{}
@@ -57,7 +61,7 @@ func TestDeadlineFiresOnceAcrossSweepers(t *testing.T) {
 				mu.Lock()
 				for _, d := range ds {
 					fired[d.What]++
-					if d.Call != "c1" || !d.Due.Equal(dues[d.What]) {
+					if d.Call != "c1" || !d.Due.Equal(dues[d.What]) || !d.Orphan {
 						t.Errorf("claimed %+v, want due %v", d, dues[d.What])
 					}
 					if now.Before(d.Due.Add(-5 * time.Millisecond)) {
@@ -122,6 +126,29 @@ func TestDeadlineRedeliveredUntilDone(t *testing.T) {
 	}
 	if n, _ := s.rdb.ZCard(ctx, s.deadlinesKey()).Result(); n != 0 {
 		t.Fatalf("%d deadlines left after done", n)
+	}
+}
+
+// TestDeadlineOnlyOwnerOrOrphan: a live owner's deadlines are claimed by
+// the owner alone.
+func TestDeadlineOnlyOwnerOrOrphan(t *testing.T) {
+	p := testPrefix(t)
+	ctx := ctxT(t)
+	a := newStore(t, p, "A", Config{})
+	b := newStore(t, p, "B", Config{})
+	l, err := a.Acquire(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddDeadline(ctx, l, "inv1", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.ClaimDue(ctx, 10, time.Minute); err != nil || len(got) != 0 {
+		t.Fatalf("B claimed A's deadline: %v %v", got, err)
+	}
+	got, err := a.ClaimDue(ctx, 10, time.Minute)
+	if err != nil || len(got) != 1 || got[0].Orphan || got[0].What != "inv1" {
+		t.Fatalf("A's claim = %+v %v", got, err)
 	}
 }
 
