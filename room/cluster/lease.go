@@ -164,3 +164,44 @@ func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
 	defer cancel()
 	return wrap("release", releaseScript.Run(ctx, s.rdb, []string{s.leaseKey(l.Call)}, l.value()).Err())
 }
+
+// reclaimScript: KEYS lease, fence, owned; ARGV value, token, node, lease
+// ttl ms, garbage ttl ms, call. A lease that is still l is renewed; an
+// absent lease is taken again only if nobody acquired the call since l
+// (its fence counter is l's token, or gone with a Redis restart);
+// anything else is fenced. Reply: the lease value now held.
+var reclaimScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return cur
+end
+if cur then return redis.error_reply('FENCED') end
+local f = redis.call('GET', KEYS[2])
+if f and tonumber(f) ~= tonumber(ARGV[2]) then return redis.error_reply('FENCED') end
+if not f then redis.call('SET', KEYS[2], ARGV[2]) end
+local tok = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+local v = tok .. '/' .. ARGV[3]
+redis.call('SET', KEYS[1], v, 'PX', ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+return v
+`)
+
+// Reclaim re-establishes l after its renewal failed: when the lease key is
+// still l it is renewed; when it vanished (the lease expired during an
+// outage or a pause, or Redis restarted empty) and no other node acquired
+// the call since, it is taken again with a new token, which is returned.
+// If another node acquired the call in between, Reclaim fails with
+// ErrFenced: the call is not ours any more.
+func (s *Store) Reclaim(ctx context.Context, l Lease) (Lease, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	v, err := reclaimScript.Run(ctx, s.rdb, []string{s.leaseKey(l.Call), s.fenceKey(l.Call), s.ownedKey(s.cfg.NodeID)},
+		l.value(), l.Token, s.cfg.NodeID, ms(s.cfg.LeaseTTL), ms(s.cfg.GarbageTTL), string(l.Call)).Text()
+	if err != nil {
+		return Lease{}, wrap("reclaim", err)
+	}
+	return parseLease(l.Call, v)
+}

@@ -143,3 +143,43 @@ func TestLeaseOneWinner(t *testing.T) {
 		t.Fatalf("%d winners, want 1", len(wins))
 	}
 }
+
+// TestLeaseReclaim: an expired lease nobody took is reclaimed with a new
+// token; one another node acquired meanwhile is fenced.
+func TestLeaseReclaim(t *testing.T) {
+	p := testPrefix(t)
+	ctx := ctxT(t)
+	a := newStore(t, p, "A", Config{LeaseTTL: 100 * time.Millisecond})
+	b := newStore(t, p, "B", Config{LeaseTTL: 100 * time.Millisecond})
+	l1, err := a.Acquire(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Reclaim(ctx, l1); err != nil || got != l1 {
+		t.Fatalf("reclaim of a live lease = %+v %v", got, err)
+	}
+	waitFor(t, 2*time.Second, "lease to expire", func() bool {
+		_, ok, _ := a.Owner(ctx, "c1")
+		return !ok
+	})
+	l2, err := a.Reclaim(ctx, l1)
+	if err != nil || l2.Token != l1.Token+1 || l2.Node != "A" {
+		t.Fatalf("reclaim after expiry = %+v %v", l2, err)
+	}
+	// B takes the call while A is "paused"; A's reclaim is fenced.
+	waitFor(t, 2*time.Second, "B to acquire", func() bool {
+		_, err := b.Acquire(ctx, "c1")
+		return err == nil
+	})
+	if _, err := a.Reclaim(ctx, l2); !errors.Is(err, ErrFenced) {
+		t.Fatalf("reclaim after takeover: %v", err)
+	}
+	// Even after B's lease lapsed too, A's old token stays fenced.
+	waitFor(t, 2*time.Second, "B's lease to expire", func() bool {
+		_, ok, _ := a.Owner(ctx, "c1")
+		return !ok
+	})
+	if _, err := a.Reclaim(ctx, l2); !errors.Is(err, ErrFenced) {
+		t.Fatalf("reclaim with a superseded token: %v", err)
+	}
+}

@@ -1,0 +1,268 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ringsfu/ringsfu/room"
+)
+
+// NodeConfig configures a Node. Zero fields take the documented defaults.
+type NodeConfig struct {
+	// Logger is the parent logger. Default: disabled.
+	Logger zerolog.Logger
+	// Load reports this node's load for its heartbeat; Calls is filled in
+	// with the number of calls the node owns when Load leaves it zero.
+	// Default: zero load.
+	Load func() Load
+	// LeaseLost is called, from the Node's renewal goroutine, for each
+	// call whose lease the node lost to another node (fenced): its room
+	// must stop without emitting anything and close its media. It must
+	// not block. Default: logged only.
+	LeaseLost func(room.CallID)
+	// Orphan is called, from the sweeper goroutine, for a due deadline of
+	// a call that has no owner (its node died): the node should take the
+	// call over and fire it. It must not block. Default: logged only (the
+	// deadline is claimed again after the redelivery window).
+	Orphan func(Deadline)
+	// SweepInterval is how often the node claims due deadlines. Default
+	// 100 ms: a ring timeout fires at most this late while its owner lives.
+	SweepInterval time.Duration
+	// Redeliver is how long a claimed deadline stays with its claimer
+	// before another sweep may claim it again. Default 5 s.
+	Redeliver time.Duration
+}
+
+// Node is one ringsfu node's share of the cluster state: it implements
+// room.UserIndex, room.Ownership and room.Deadlines on a Store, keeping the
+// leases of the calls it owns. Run drives its periodic work.
+//
+// Every call that needs Redis is bounded by the Store's OpTimeout; the
+// room Manager and room loops call Own, ReserveRing, ClaimMember, Release
+// and Schedule directly, so each costs one Redis round trip on the caller.
+type Node struct {
+	s   *Store
+	cfg NodeConfig
+	log zerolog.Logger
+
+	mu     sync.Mutex
+	leases map[room.CallID]Lease // guarded by mu: calls this node owns
+	timers map[string]*nodeTimer // guarded by mu: member(call, what) → pending deadline
+}
+
+var (
+	_ room.UserIndex = (*Node)(nil)
+	_ room.Ownership = (*Node)(nil)
+	_ room.Deadlines = (*Node)(nil)
+)
+
+// NewNode returns a Node on s.
+func NewNode(s *Store, cfg NodeConfig) *Node {
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 100 * time.Millisecond
+	}
+	if cfg.Redeliver <= 0 {
+		cfg.Redeliver = 5 * time.Second
+	}
+	return &Node{
+		s:      s,
+		cfg:    cfg,
+		log:    cfg.Logger.With().Str("node_id", s.NodeID()).Logger(),
+		leases: make(map[room.CallID]Lease),
+		timers: make(map[string]*nodeTimer),
+	}
+}
+
+// Store returns the node's Store.
+func (n *Node) Store() *Store { return n.s }
+
+// lease returns the current lease of a call this node owns.
+func (n *Node) lease(call room.CallID) (Lease, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l, ok := n.leases[call]
+	if !ok {
+		return Lease{}, fmt.Errorf("%w: call %s is not owned by node %s", room.ErrUnavailable, call, n.s.NodeID())
+	}
+	return l, nil
+}
+
+// Owned returns the number of calls this node owns.
+func (n *Node) Owned() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.leases)
+}
+
+// Own implements room.Ownership: it acquires the call's lease. A call held
+// by another node is room.ErrConflict.
+func (n *Node) Own(call room.CallID) error {
+	l, err := n.s.Acquire(context.Background(), call)
+	if errors.Is(err, ErrHeld) {
+		return fmt.Errorf("%w: %v", room.ErrConflict, err)
+	}
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.leases[call] = l
+	n.mu.Unlock()
+	return nil
+}
+
+// Disown implements room.Ownership: the call ended here, so its snapshot,
+// its place in this node's owned set and its lease go (fenced: a call this
+// node already lost is left to its owner).
+func (n *Node) Disown(call room.CallID) {
+	n.mu.Lock()
+	l, ok := n.leases[call]
+	delete(n.leases, call)
+	n.mu.Unlock()
+	if !ok {
+		return
+	}
+	if err := n.s.EndCall(context.Background(), l, nil, nil); err != nil {
+		n.log.Warn().Err(err).Str("call_id", string(call)).Msg("end call in cluster store")
+	}
+}
+
+// Slot implements room.UserIndex. When Redis cannot be asked, u reads as
+// free; what the caller then does with the call needs Redis too and fails
+// there with unavailable.
+func (n *Node) Slot(u room.UserID) (room.Slot, bool) {
+	s, ok, err := n.s.SlotOf(context.Background(), u)
+	if err != nil {
+		n.log.Warn().Err(err).Str("user_id", string(u)).Msg("busy index lookup")
+		return room.Slot{}, false
+	}
+	return room.Slot{Call: s.Call, Member: s.Member, Device: s.Device}, ok
+}
+
+// ReserveRing implements room.UserIndex.
+func (n *Node) ReserveRing(u room.UserID, call room.CallID) (bool, error) {
+	l, err := n.lease(call)
+	if err != nil {
+		return false, err
+	}
+	busy, err := n.s.Reserve(context.Background(), l, []room.UserID{u})
+	if err != nil {
+		return false, err
+	}
+	return len(busy) == 0, nil
+}
+
+// ClaimMember implements room.UserIndex.
+func (n *Node) ClaimMember(u room.UserID, call room.CallID, dev room.DeviceID) (room.CallID, error) {
+	l, err := n.lease(call)
+	if err != nil {
+		return "", err
+	}
+	return n.s.Claim(context.Background(), l, u, dev)
+}
+
+// Release implements room.UserIndex.
+func (n *Node) Release(call room.CallID, users ...room.UserID) {
+	l, err := n.lease(call)
+	if err == nil {
+		err = n.s.ReleaseSlots(context.Background(), l, users...)
+	}
+	if err != nil {
+		n.log.Warn().Err(err).Str("call_id", string(call)).Msg("release busy slots")
+	}
+}
+
+// Run drives the node until ctx ends: heartbeats and lease renewal every
+// min(LeaseTTL, NodeTTL)/4, and the deadline sweep every SweepInterval.
+// It returns when both loops have exited.
+func (n *Node) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); n.renewLoop(ctx) }()
+	go func() { defer wg.Done(); n.sweepLoop(ctx) }()
+	wg.Wait()
+}
+
+// renewLoop heartbeats and renews leases.
+func (n *Node) renewLoop(ctx context.Context) {
+	cfg := n.s.Config()
+	every := min(cfg.LeaseTTL, cfg.NodeTTL) / 4
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n.beat(ctx)
+		n.renew(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// beat writes one heartbeat.
+func (n *Node) beat(ctx context.Context) {
+	var l Load
+	if n.cfg.Load != nil {
+		l = n.cfg.Load()
+	}
+	if l.Calls == 0 {
+		l.Calls = n.Owned()
+	}
+	if err := n.s.Heartbeat(ctx, l); err != nil && ctx.Err() == nil {
+		n.log.Warn().Err(err).Msg("heartbeat")
+	}
+}
+
+// renew extends every lease in one round trip; a lease that did not renew
+// is reclaimed if nobody took the call meanwhile (Redis outage, restart,
+// or this node paused), else it is lost.
+func (n *Node) renew(ctx context.Context) {
+	n.mu.Lock()
+	ls := make([]Lease, 0, len(n.leases))
+	for _, l := range n.leases {
+		ls = append(ls, l)
+	}
+	n.mu.Unlock()
+	lost, err := n.s.RenewAll(ctx, ls)
+	if err != nil {
+		if ctx.Err() == nil {
+			n.log.Warn().Err(err).Int("leases", len(ls)).Msg("renew leases")
+		}
+		return
+	}
+	for _, call := range lost {
+		n.mu.Lock()
+		old, ok := n.leases[call]
+		n.mu.Unlock()
+		if !ok {
+			continue // ended meanwhile
+		}
+		l, err := n.s.Reclaim(ctx, old)
+		switch {
+		case err == nil:
+			n.mu.Lock()
+			if cur, ok := n.leases[call]; ok && cur == old {
+				n.leases[call] = l
+			}
+			n.mu.Unlock()
+			n.log.Info().Str("call_id", string(call)).Int64("token", l.Token).Msg("lease reclaimed")
+		case errors.Is(err, ErrFenced):
+			n.mu.Lock()
+			if cur, ok := n.leases[call]; ok && cur == old {
+				delete(n.leases, call)
+			}
+			n.mu.Unlock()
+			n.log.Warn().Str("call_id", string(call)).Msg("lease lost: another node owns the call")
+			if n.cfg.LeaseLost != nil {
+				n.cfg.LeaseLost(call)
+			}
+		default:
+			n.log.Warn().Err(err).Str("call_id", string(call)).Msg("reclaim lease")
+		}
+	}
+}
