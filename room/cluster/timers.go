@@ -108,19 +108,21 @@ func (n *Node) sweep(ctx context.Context) {
 			}
 			continue
 		}
+		// Acknowledge first: firing may end the call, and with it the
+		// lease the acknowledgement needs. Should this node die between
+		// the two, the call's new owner re-arms the deadline from the
+		// call's snapshot (the invitation is still waiting there).
+		if l, err := n.lease(d.Call); err == nil {
+			if err := n.s.DoneDeadline(ctx, l, d.What); err != nil {
+				n.log.Warn().Err(err).Str("call_id", string(d.Call)).Msg("acknowledge deadline")
+			}
+		}
 		key := member(d.Call, d.What)
 		n.mu.Lock()
 		t := n.timers[key]
 		n.mu.Unlock()
 		if t != nil {
 			n.fireTimer(key, t)
-		}
-		// Applying a ring timeout is idempotent, so the acknowledgement
-		// may follow the hand-off to the room.
-		if l, err := n.lease(d.Call); err == nil {
-			if err := n.s.DoneDeadline(ctx, l, d.What); err != nil {
-				n.log.Warn().Err(err).Str("call_id", string(d.Call)).Msg("acknowledge deadline")
-			}
 		}
 	}
 }
