@@ -92,6 +92,15 @@ func (n *Node) lease(call room.CallID) (Lease, error) {
 	return l, nil
 }
 
+// OwnerOf returns the node that owns call; ok is false when nobody does.
+func (n *Node) OwnerOf(ctx context.Context, call room.CallID) (node string, ok bool, err error) {
+	l, ok, err := n.s.Owner(ctx, call)
+	return l.Node, ok, err
+}
+
+// NodeID returns this node's id.
+func (n *Node) NodeID() string { return n.s.NodeID() }
+
 // Owned returns the number of calls this node owns.
 func (n *Node) Owned() int {
 	n.mu.Lock()

@@ -34,20 +34,38 @@ func (s *Store) SetPresence(ctx context.Context, user, device, session string) e
 	return wrap("set presence", err)
 }
 
-// clearPresenceScript: KEYS presence; ARGV device, value.
+// clearPresenceScript: KEYS presence; ARGV device, value or node prefix.
 var clearPresenceScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and (v == ARGV[2] or string.sub(ARGV[2], -1) == '/' and string.sub(v, 1, #ARGV[2]) == ARGV[2]) then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
 return 0
 `)
 
 // ClearPresence removes user's device entry if it still names this node
 // and session (compare-and-delete: a device that moved on to another node
-// keeps its newer entry).
+// keeps its newer entry). An empty session matches any session of this
+// node.
 func (s *Store) ClearPresence(ctx context.Context, user, device, session string) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	return wrap("clear presence", clearPresenceScript.Run(ctx, s.rdb, []string{s.presenceKey(user)},
 		device, s.cfg.NodeID+"/"+session).Err())
+}
+
+// DeviceNodes returns user's connected devices on live nodes as device →
+// node.
+func (s *Store) DeviceNodes(ctx context.Context, user string) (map[string]string, error) {
+	ps, err := s.DevicesOf(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ps))
+	for _, p := range ps {
+		out[p.Device] = p.Node
+	}
+	return out, nil
 }
 
 // devicesScript: KEYS presence; ARGV prefix. Returns {device, value, ...}

@@ -48,6 +48,22 @@ func TestPresenceFollowsNodeLiveness(t *testing.T) {
 	if err := a.ClearPresence(ctx, "alice", "laptop", "s3"); err != nil {
 		t.Fatal(err)
 	}
+	// An empty session clears whatever session of this node holds it.
+	if err := a.SetPresence(ctx, "alice", "watch", "s9"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ClearPresence(ctx, "alice", "watch", ""); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := b.DeviceNodes(ctx, "alice"); m["watch"] != "A" {
+		t.Fatalf("B cleared A's device: %v", m)
+	}
+	if err := a.ClearPresence(ctx, "alice", "watch", ""); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := b.DeviceNodes(ctx, "alice"); m["watch"] != "" {
+		t.Fatalf("watch not cleared: %v", m)
+	}
 	// A dies (stops beating): its devices vanish with its heartbeat.
 	if err := b.SetPresence(ctx, "alice", "tablet", "s4"); err != nil {
 		t.Fatal(err)

@@ -71,7 +71,7 @@ type Relay struct {
 	handle  func(Message)
 
 	mu      sync.Mutex
-	pending map[string]chan Message // guarded by mu: corr → waiting Request
+	pending map[string]func(Message) // guarded by mu: corr → waiting request
 	lastID  string                  // guarded by mu: last stream id handled
 }
 
@@ -83,7 +83,7 @@ func NewRelay(s *Store, timeout time.Duration, handle func(Message)) *Relay {
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	return &Relay{s: s, timeout: timeout, handle: handle, pending: make(map[string]chan Message)}
+	return &Relay{s: s, timeout: timeout, handle: handle, pending: make(map[string]func(Message))}
 }
 
 // Start notes where the inbox ends now, so that Run delivers every message
@@ -149,15 +149,15 @@ func (r *Relay) Run(ctx context.Context) {
 func (r *Relay) dispatch(m Message) {
 	r.mu.Lock()
 	r.lastID = m.ID
-	var ch chan Message
+	var cb func(Message)
 	if m.Kind == KindReply {
-		ch = r.pending[m.Corr]
+		cb = r.pending[m.Corr]
 		delete(r.pending, m.Corr)
 	}
 	r.mu.Unlock()
 	switch {
-	case ch != nil:
-		ch <- m // buffered: never blocks
+	case cb != nil:
+		cb(m)
 	case m.Kind != KindReply && r.handle != nil:
 		r.handle(m)
 	}
@@ -174,39 +174,70 @@ func decodeMessage(x redis.XMessage) Message {
 // node died, or Redis is unreachable): never a hang. A reply carrying an
 // error code is returned as that error (see ErrorCode).
 func (r *Relay) Request(ctx context.Context, node, kind string, body []byte) ([]byte, error) {
+	type out struct {
+		body []byte
+		err  error
+	}
+	ch := make(chan out, 1)
+	r.Go(ctx, node, kind, body, func(b []byte, err error) { ch <- out{b, err} })
+	o := <-ch
+	return o.body, o.err
+}
+
+// Go sends a request to node and calls done exactly once with the reply or
+// the error. A reply is handed to done on the inbox reader goroutine, in
+// stream order with the other messages this node receives, so that a reply
+// and the events that follow it from the same node keep their order; done
+// must therefore not block. On timeout (the Relay's) done gets
+// room.ErrUnavailable from a timer goroutine.
+func (r *Relay) Go(ctx context.Context, node, kind string, body []byte, done func([]byte, error)) {
 	corr := newCorr()
-	ch := make(chan Message, 1)
-	r.mu.Lock()
-	r.pending[corr] = ch
-	r.mu.Unlock()
-	defer func() {
+	var once sync.Once
+	finish := func(b []byte, err error) { once.Do(func() { done(b, err) }) }
+	drop := func() {
 		r.mu.Lock()
 		delete(r.pending, corr)
 		r.mu.Unlock()
-	}()
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	if err := r.s.Send(ctx, node, Message{Kind: kind, Corr: corr, Body: body}); err != nil {
-		return nil, err
 	}
-	select {
-	case m := <-ch:
+	timer := time.AfterFunc(r.timeout, func() {
+		drop()
+		finish(nil, fmt.Errorf("%w: node %s did not answer %s within %v", room.ErrUnavailable, node, kind, r.timeout))
+	})
+	r.mu.Lock()
+	r.pending[corr] = func(m Message) {
+		timer.Stop()
 		if m.Err != "" {
-			return nil, errorFromCode(m.Err, string(m.Body))
+			finish(nil, errorFromCode(m.Err, string(m.Body)))
+			return
 		}
-		return m.Body, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: node %s did not answer %s within %v", room.ErrUnavailable, node, kind, r.timeout)
+		finish(m.Body, nil)
+	}
+	r.mu.Unlock()
+	if err := r.s.Send(ctx, node, Message{Kind: kind, Corr: corr, Body: body}); err != nil {
+		timer.Stop()
+		drop()
+		finish(nil, err)
 	}
 }
 
 // Reply answers request req with body, or with err when err is not nil.
 func (r *Relay) Reply(ctx context.Context, req Message, body []byte, err error) error {
-	m := Message{Kind: KindReply, Corr: req.Corr, Body: body}
+	return r.ReplyTo(ctx, req.From, req.Corr, body, err)
+}
+
+// ReplyTo answers the request corr of node with body, or with err when err
+// is not nil.
+func (r *Relay) ReplyTo(ctx context.Context, node, corr string, body []byte, err error) error {
+	m := Message{Kind: KindReply, Corr: corr, Body: body}
 	if err != nil {
 		m.Err, m.Body = ErrorCode(err), []byte(err.Error())
 	}
-	return r.s.Send(ctx, req.From, m)
+	return r.s.Send(ctx, node, m)
+}
+
+// SendTo appends a one-way message of kind to node's inbox.
+func (r *Relay) SendTo(ctx context.Context, node, kind string, body []byte) error {
+	return r.s.Send(ctx, node, Message{Kind: kind, Body: body})
 }
 
 // newCorr returns a random correlation id.
