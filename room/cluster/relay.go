@@ -72,7 +72,7 @@ type Relay struct {
 
 	mu      sync.Mutex
 	pending map[string]func(Message) // guarded by mu: corr → waiting request
-	lastID  string                  // guarded by mu: last stream id handled
+	lastID  string                   // guarded by mu: last stream id handled
 }
 
 // NewRelay returns a Relay for this node. handle gets every message that is
