@@ -65,6 +65,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger is the parent logger.
 	Logger zerolog.Logger
+	// Cluster, when set, makes this server one node of a cluster
+	// (cluster.go). Default nil: a single node.
+	Cluster *Cluster
 }
 
 func (c *Config) setDefaults() {
@@ -108,6 +111,7 @@ type Server struct {
 	mgr      *room.Manager
 	draining atomic.Bool
 	wg       sync.WaitGroup // connection pumps
+	cl       clusterState   // zero on a single node
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // guarded by mu
@@ -135,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
-	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
+	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.clusterOffline(c); s.mgr.SessionEnded(c) })
 	if cfg.PeerConfig.Stats == nil {
 		cfg.PeerConfig.Stats = &sfu.Stats{}
 	}
@@ -146,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Observer != nil {
 		obs = append(obs, cfg.Observer)
 	}
-	mgr, err := room.NewManager(room.ManagerConfig{
+	mc := room.ManagerConfig{
 		Notifier:   s.hub,
 		Clock:      cfg.Clock,
 		Defaults:   cfg.CallDefaults,
@@ -154,11 +158,14 @@ func New(cfg Config) (*Server, error) {
 		MediaAPI:   cfg.MediaAPI,
 		PeerConfig: cfg.PeerConfig,
 		Logger:     cfg.Logger,
-	})
+	}
+	s.clusterManager(&mc)
+	mgr, err := room.NewManager(mc)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: %w", err)
 	}
 	s.mgr = mgr
+	s.startCluster()
 	return s, nil
 }
 
@@ -248,7 +255,8 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		old.closeWith(CloseSessionTakenBy, "session taken over")
 	}
 	s.mgr.SetTokenName(room.UserID(ident.UserID), ident.Name)
-	pending, state := s.mgr.Attach(sess.caller())
+	s.clusterOnline(sess)
+	pending, state := s.attach(sess.caller())
 	res := HelloResult{
 		SessionID:          sess.id,
 		Resumed:            resumed,
@@ -306,6 +314,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.stopCluster()
 		s.mgr.Close()
 		close(done)
 	}()

@@ -3,10 +3,13 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringsfu/ringsfu/room"
 )
 
 // Presence is one connected device of a user and the node its session
@@ -101,43 +104,36 @@ func (s *Store) DevicesOf(ctx context.Context, user string) ([]Presence, error) 
 	return out, nil
 }
 
-// Resume is what a session needs to resume on any node: whose it is, the
-// call its token is restricted to, and the node it lives on.
-type Resume struct {
-	Session string
-	User    string
-	Device  string
-	Claim   string
-	Node    string
-}
-
-// PutResume stores r with lifetime ttl (GarbageTTL while the session is
-// connected, the resume grace once it is not).
-func (s *Store) PutResume(ctx context.Context, r Resume, ttl time.Duration) error {
+// KeepResume stores what session needs to resume on any node (whose it
+// is, the call its token is restricted to, and this node as its home) with
+// lifetime ttl: GarbageTTL while the session is connected, the resume
+// grace once it is not.
+func (s *Store) KeepResume(ctx context.Context, session, user, device, claim string, ttl time.Duration) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	key := s.resumeKey(r.Session)
+	key := s.resumeKey(session)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "user", r.User, "device", r.Device, "claim", r.Claim, "node", r.Node)
+		p.HSet(ctx, key, "user", user, "device", device, "claim", claim, "node", s.cfg.NodeID)
 		p.PExpire(ctx, key, ttl)
 		return nil
 	})
-	return wrap("put resume", err)
+	return wrap("keep resume", err)
 }
 
-// GetResume returns a session's resume record; ok is false when there is
-// none (never existed, ended, or its grace ran out).
-func (s *Store) GetResume(ctx context.Context, session string) (Resume, bool, error) {
+// ResumeOf returns a session's resume record; the error wraps
+// room.ErrNotFound when there is none (never existed, ended, or its grace
+// ran out).
+func (s *Store) ResumeOf(ctx context.Context, session string) (user, device, claim, node string, err error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	v, err := s.rdb.HGetAll(ctx, s.resumeKey(session)).Result()
 	if err != nil {
-		return Resume{}, false, wrap("get resume", err)
+		return "", "", "", "", wrap("resume of", err)
 	}
 	if len(v) == 0 {
-		return Resume{}, false, nil
+		return "", "", "", "", fmt.Errorf("%w: no session %s to resume", room.ErrNotFound, session)
 	}
-	return Resume{Session: session, User: v["user"], Device: v["device"], Claim: v["claim"], Node: v["node"]}, true, nil
+	return v["user"], v["device"], v["claim"], v["node"], nil
 }
 
 // moveResumeScript: KEYS resume; ARGV from, to, ttl ms.

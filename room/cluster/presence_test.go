@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringsfu/ringsfu/room"
 )
 
 func TestPresenceFollowsNodeLiveness(t *testing.T) {
@@ -81,13 +83,15 @@ func TestResumeMoveOneWinner(t *testing.T) {
 	p := testPrefix(t)
 	ctx := ctxT(t)
 	a := newStore(t, p, "A", Config{})
-	r := Resume{Session: "s1", User: "alice", Device: "phone", Claim: "c1", Node: "A"}
-	if err := a.PutResume(ctx, r, time.Minute); err != nil {
+	if err := a.KeepResume(ctx, "s1", "alice", "phone", "c1", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := a.GetResume(ctx, "s1")
-	if err != nil || !ok || got != r {
-		t.Fatalf("GetResume = %+v %v %v", got, ok, err)
+	u, d, c, n, err := a.ResumeOf(ctx, "s1")
+	if err != nil || u != "alice" || d != "phone" || c != "c1" || n != "A" {
+		t.Fatalf("ResumeOf = %s %s %s %s %v", u, d, c, n, err)
+	}
+	if _, _, _, _, err := a.ResumeOf(ctx, "nope"); !errors.Is(err, room.ErrNotFound) {
+		t.Fatalf("missing record: %v", err)
 	}
 	var wg sync.WaitGroup
 	wins := make(chan string, 2)
@@ -111,22 +115,21 @@ func TestResumeMoveOneWinner(t *testing.T) {
 	if winner == "" || len(wins) != 0 {
 		t.Fatal("not exactly one winner")
 	}
-	got, _, _ = a.GetResume(ctx, "s1")
-	if got.Node != winner {
-		t.Fatalf("record names %s, winner %s", got.Node, winner)
+	if _, _, _, n, _ := a.ResumeOf(ctx, "s1"); n != winner {
+		t.Fatalf("record names %s, winner %s", n, winner)
 	}
 	// A's delete no longer applies; the winner's does.
 	if err := a.DeleteResume(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := a.GetResume(ctx, "s1"); !ok {
+	if _, _, _, _, err := a.ResumeOf(ctx, "s1"); err != nil {
 		t.Fatal("the old node deleted a moved record")
 	}
 	w := newStore(t, p, winner, Config{})
 	if err := w.DeleteResume(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := a.GetResume(ctx, "s1"); ok {
+	if _, _, _, _, err := a.ResumeOf(ctx, "s1"); !errors.Is(err, room.ErrNotFound) {
 		t.Fatal("record left after delete")
 	}
 }

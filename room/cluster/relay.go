@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -286,11 +287,12 @@ func ErrorCode(err error) string {
 	return "internal"
 }
 
-// errorFromCode rebuilds an error that wraps the sentinel of code.
+// errorFromCode rebuilds an error that wraps the sentinel of code, with
+// the message the owner gave it.
 func errorFromCode(code, msg string) error {
 	for _, c := range errorCodes {
 		if c.code == code {
-			return fmt.Errorf("%w (relayed: %s)", c.err, msg)
+			return fmt.Errorf("%w%s", c.err, strings.TrimPrefix(msg, c.err.Error()))
 		}
 	}
 	return fmt.Errorf("cluster: relayed error %s: %s", code, msg)
