@@ -38,6 +38,8 @@ type Config struct {
 	ShutdownGrace  time.Duration
 	Webhooks       []string
 	Pprof          bool
+	RedisURL       string // cluster mode when set (cluster.go)
+	NodeID         string
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -102,6 +104,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-timeout", 10*time.Second, "how long shutdown waits for connections")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
+	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -45,6 +45,14 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		return fmt.Errorf("media: %w", err)
 	}
 	defer eng.Close()
+	var cn *clusterNode
+	var cl *signaling.Cluster
+	if cfg.RedisURL != "" {
+		if cn, cl, err = startCluster(cfg, log); err != nil {
+			return err
+		}
+		defer cn.Close()
+	}
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
@@ -57,9 +65,13 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		ResumeGrace:    cfg.ResumeGrace,
 		Registerer:     reg,
 		Logger:         log,
+		Cluster:        cl,
 	})
 	if err != nil {
 		return err
+	}
+	if cn != nil {
+		cn.attach(sig)
 	}
 	var draining atomic.Bool
 	mux := http.NewServeMux()

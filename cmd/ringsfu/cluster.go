@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ringsfu/ringsfu/room"
+	"github.com/ringsfu/ringsfu/room/cluster"
+	"github.com/ringsfu/ringsfu/signaling"
+)
+
+// clusterNode is this process's membership of a cluster: the store, the
+// node's shared state and its relay, and the goroutines driving them.
+type clusterNode struct {
+	store  *cluster.Store
+	node   *cluster.Node
+	relay  *cluster.Relay
+	srv    atomic.Pointer[signaling.Server]
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// startCluster joins the cluster on cfg.RedisURL: it checks that Redis
+// answers, starts the relay reader and the node's heartbeat, lease renewal
+// and deadline sweep, and returns what signaling needs. Relayed messages
+// are dropped until attach is called.
+func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Cluster, error) {
+	store, err := cluster.Open(cluster.Config{URL: cfg.RedisURL, NodeID: cfg.NodeID})
+	if err != nil {
+		return nil, nil, err
+	}
+	log = log.With().Str("node_id", store.NodeID()).Logger()
+	cn := &clusterNode{store: store}
+	ctx, cancel := context.WithCancel(context.Background())
+	cn.cancel = cancel
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	rtt, err := store.Ping(pctx)
+	if err != nil {
+		cancel()
+		_ = store.Close()
+		return nil, nil, fmt.Errorf("cluster: redis at %s: %w", redactURL(cfg.RedisURL), err)
+	}
+	cn.node = cluster.NewNode(store, cluster.NodeConfig{
+		Logger: log,
+		LeaseLost: func(call room.CallID) {
+			// TODO(issue 8): stop the room without emitting and close its
+			// media; until then the room keeps running but every fenced
+			// write it makes fails.
+			log.Error().Str("call_id", string(call)).Msg("lease lost to another node")
+		},
+	})
+	cn.relay = cluster.NewRelay(store, 3*time.Second, func(m cluster.Message) {
+		if s := cn.srv.Load(); s != nil {
+			s.HandleRelayed(m.From, m.Kind, m.Corr, m.Body)
+		}
+	})
+	if err := cn.relay.Start(pctx); err != nil {
+		cancel()
+		_ = store.Close()
+		return nil, nil, err
+	}
+	cn.wg.Add(2)
+	go func() { defer cn.wg.Done(); cn.relay.Run(ctx) }()
+	go func() { defer cn.wg.Done(); cn.node.Run(ctx) }()
+	log.Info().Dur("redis_rtt", rtt).Msg("cluster mode: joined")
+	return cn, &signaling.Cluster{
+		NodeID:    store.NodeID(),
+		Index:     cn.node,
+		Ownership: cn.node,
+		Deadlines: cn.node,
+		Owners:    cn.node,
+		Directory: store,
+		Resumes:   store,
+		Relay:     cn.relay,
+	}, nil
+}
+
+// attach routes relayed messages to srv.
+func (cn *clusterNode) attach(srv *signaling.Server) { cn.srv.Store(srv) }
+
+// Close stops the node's goroutines and closes the store; it is safe on a
+// nil node.
+func (cn *clusterNode) Close() {
+	if cn == nil {
+		return
+	}
+	cn.cancel()
+	cn.wg.Wait()
+	_ = cn.store.Close()
+}
+
+// redactURL hides a password in a Redis URL for logs.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable redis url)"
+	}
+	return p.Redacted()
+}
