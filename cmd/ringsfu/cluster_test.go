@@ -130,3 +130,98 @@ func TestClusterInviteAcrossNodes(t *testing.T) {
 		t.Fatalf("alice: no userLeft: %v", err)
 	}
 }
+
+// TestClusterDevicesPendingGlareAcrossNodes spreads one scenario family
+// over three nodes: two devices of one user on different nodes ring
+// together and the one that does not answer is told; pendingInvitations
+// are listed on connect to a node that does not own the call; glare
+// between callers on different nodes merges into one call; setDevice from
+// a non-owner node reaches the other members, and a remove reaches the
+// removed member on another node.
+func TestClusterDevicesPendingGlareAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	n1, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "N1")
+	n2, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "N2")
+	n3, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "N3")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// Multi-device: bob's phone on N2, bob's laptop on N3; alice on N1.
+	alice := dialAs(ctx, t, n1, "alice", "a1")
+	phone := dialAs(ctx, t, n2, "bob", "phone")
+	laptop := dialAs(ctx, t, n3, "bob", "laptop")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video",
+		CallConfig: &signaling.CallConfig{CanInvitingInCalling: client.Bool(true)},
+		Invitees:   []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*client.Client{"phone": phone, "laptop": laptop} {
+		if _, err := c.IncomingCall(ctx); err != nil {
+			t.Fatalf("bob's %s: no incomingCall: %v", name, err)
+		}
+	}
+	if _, err := laptop.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	ae, err := client.WaitType[signaling.IncomingCallAnsweredElsewhere](ctx, phone, signaling.TypeIncomingCallAnsweredElsewhere)
+	if err != nil || ae.Answer != "accepted" || ae.CallID != res.CallID {
+		t.Fatalf("phone on N2: answeredElsewhere = %+v %v", ae, err)
+	}
+
+	// pendingInvitations: the laptop (member, on N3) invites carol, who is
+	// offline; she then connects to N2, neither the owner's node nor the
+	// inviter's.
+	if _, err := laptop.Invite(ctx, signaling.InviteRequest{Type: "video", CallID: res.CallID,
+		Invitees: []signaling.User{{ID: "carol"}}}); err != nil {
+		t.Fatalf("invite in calling from N3: %v", err)
+	}
+	carol := dialAs(ctx, t, n2, "carol", "c1")
+	pend := carol.Hello().PendingInvitations
+	if len(pend) != 1 || pend[0].CallID != res.CallID || pend[0].Caller.ID != "bob" {
+		t.Fatalf("carol's pendingInvitations on N2: %+v", pend)
+	}
+	if _, err := carol.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// setDevice from N3 is relayed to the owner (N1) and broadcast.
+	if err := laptop.SetDevice(ctx, signaling.SetDeviceRequest{CallID: res.CallID, Camera: client.Bool(false)}); err != nil {
+		t.Fatalf("setDevice from N3: %v", err)
+	}
+	for name, c := range map[string]*client.Client{"alice (N1)": alice, "carol (N2)": carol} {
+		ds, err := client.WaitType[signaling.DeviceState](ctx, c, signaling.TypeDeviceState)
+		if err != nil || ds.UserID != "bob" || ds.Camera {
+			t.Fatalf("%s: deviceState = %+v %v", name, ds, err)
+		}
+	}
+
+	// Remove: alice (the initiator) removes carol; carol (N2) is told.
+	if err := alice.Remove(ctx, res.CallID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.WaitType[signaling.Removed](ctx, carol, signaling.TypeRemoved); err != nil {
+		t.Fatalf("carol on N2: no removed: %v", err)
+	}
+
+	// Glare across nodes: dave (N1) rings erin (N3) while erin rings dave.
+	dave := dialAs(ctx, t, n1, "dave", "d1")
+	erin := dialAs(ctx, t, n3, "erin", "e1")
+	r1, err := dave.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "erin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := erin.IncomingCall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := erin.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "dave"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r2.Merged || r2.CallID != r1.CallID {
+		t.Fatalf("glare across nodes: %+v, want merged into %s", r2, r1.CallID)
+	}
+	if _, err := client.WaitType[signaling.OutgoingCallAnswer](ctx, dave, signaling.TypeOutgoingCallAccepted); err != nil {
+		t.Fatalf("dave: no outgoingCallAccepted after glare: %v", err)
+	}
+}
