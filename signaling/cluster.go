@@ -30,6 +30,16 @@ type Cluster struct {
 	Resumes Resumes
 	// Relay carries requests, replies and events between nodes.
 	Relay Relay
+	// Placer chooses the node for a new call.
+	Placer Placer
+}
+
+// Placer places new calls.
+type Placer interface {
+	// Place returns the node that should own a new call initiated here;
+	// room.ErrUnavailable when this node must not take calls (its own
+	// heartbeat is stale) and no placement is possible.
+	Place(ctx context.Context) (node string, err error)
 }
 
 // Owners finds the owner of a call.

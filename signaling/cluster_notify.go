@@ -114,3 +114,27 @@ func (s *Server) clusterOffline(c room.Caller) {
 		s.log.Warn().Err(err).Str("user_id", string(c.User)).Msg("clear presence")
 	}
 }
+
+// ResyncPresence writes the presence of every connected session again,
+// after the cluster store was unreachable or lost its data. It blocks for
+// one store round trip per session and is meant for a background
+// goroutine.
+func (s *Server) ResyncPresence() {
+	if s.cfg.Cluster == nil {
+		return
+	}
+	s.hub.mu.Lock()
+	all := make([]*session, 0, len(s.hub.byID))
+	for _, sess := range s.hub.byID {
+		all = append(all, sess)
+	}
+	s.hub.mu.Unlock()
+	for _, sess := range all {
+		sess.mu.Lock()
+		live := sess.conn != nil && !sess.ended
+		sess.mu.Unlock()
+		if live {
+			s.clusterOnline(sess)
+		}
+	}
+}

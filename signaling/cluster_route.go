@@ -81,17 +81,31 @@ func (s *Server) routeRemote(c *conn, id *string, v validator) bool {
 			call = string(sl.Call)
 		}
 	}
-	if call == "" || s.mgr.Owns(room.CallID(call)) {
+	if call != "" && s.mgr.Owns(room.CallID(call)) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
 	defer cancel()
-	node, ok, err := cl.Owners.OwnerOf(ctx, room.CallID(call))
-	if err != nil {
-		c.sendErr(id, err)
-		return true
+	node, ok := "", false
+	if call != "" {
+		var err error
+		if node, ok, err = cl.Owners.OwnerOf(ctx, room.CallID(call)); err != nil {
+			c.sendErr(id, err)
+			return true
+		}
 	}
-	if !ok || node == cl.NodeID {
+	if !ok {
+		if typ != TypeInvite && typ != TypeJoin {
+			return false // about a call nobody owns: not_found here
+		}
+		// A new call: placed on this node unless it is overloaded.
+		var err error
+		if node, err = cl.Placer.Place(ctx); err != nil {
+			c.sendErr(id, err)
+			return true
+		}
+	}
+	if node == cl.NodeID {
 		return false
 	}
 	data, err := json.Marshal(v)

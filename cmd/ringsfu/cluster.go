@@ -47,8 +47,15 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 		_ = store.Close()
 		return nil, nil, fmt.Errorf("cluster: redis at %s: %w", redactURL(cfg.RedisURL), err)
 	}
+	cpu := &cpuMeter{}
 	cn.node = cluster.NewNode(store, cluster.NodeConfig{
 		Logger: log,
+		Load:   cpu.load,
+		Resync: func() {
+			if s := cn.srv.Load(); s != nil {
+				s.ResyncPresence()
+			}
+		},
 		LeaseLost: func(call room.CallID) {
 			// TODO(issue 8): stop the room without emitting and close its
 			// media; until then the room keeps running but every fenced
@@ -61,6 +68,13 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 			s.HandleRelayed(m.From, m.Kind, m.Corr, m.Body)
 		}
 	})
+	// One heartbeat before serving: a node takes calls only while its own
+	// heartbeat is fresh.
+	if err := store.Heartbeat(pctx, cpu.load()); err != nil {
+		cancel()
+		_ = store.Close()
+		return nil, nil, err
+	}
 	if err := cn.relay.Start(pctx); err != nil {
 		cancel()
 		_ = store.Close()
@@ -79,6 +93,7 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 		Directory: store,
 		Resumes:   store,
 		Relay:     cn.relay,
+		Placer:    cn.node,
 	}, nil
 }
 

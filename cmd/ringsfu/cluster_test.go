@@ -225,3 +225,50 @@ func TestClusterDevicesPendingGlareAcrossNodes(t *testing.T) {
 		t.Fatalf("dave: no outgoingCallAccepted after glare: %v", err)
 	}
 }
+
+// TestClusterRedisOutage stops redis-server under two nodes: a request
+// that needs the cluster gets `unavailable` quickly instead of hanging, and
+// once redis-server is back (empty) the nodes re-sync without a restart:
+// a new cross-node call works again.
+func TestClusterRedisOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A")
+	b, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, a, "alice", "a1")
+	bob := dialAs(ctx, t, b, "bob", "b1")
+	srv.Stop()
+	start := time.Now()
+	_, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
+	if client.Code(err) != signaling.CodeUnavailable {
+		t.Fatalf("invite during the outage: %v, want unavailable", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("unavailable after %v: too slow", el)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// The restarted Redis is empty: the nodes re-assert their sessions'
+	// presence and their leases once their heartbeat succeeds again.
+	var res signaling.InviteResult
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, err = alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("invite after Redis came back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling for recovery, with a deadline
+	}
+	ic, err := bob.IncomingCall(ctx)
+	if err != nil || ic.CallID != res.CallID {
+		t.Fatalf("bob (connected to B through the outage): incomingCall %+v %v", ic, err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatalf("accept after the outage: %v", err)
+	}
+}

@@ -36,6 +36,17 @@ type NodeConfig struct {
 	// Redeliver is how long a claimed deadline stays with its claimer
 	// before another sweep may claim it again. Default 5 s.
 	Redeliver time.Duration
+	// Policy says when a node is overloaded, for placement.
+	Policy Policy
+	// Draining, when set and true, marks this node as taking no new calls
+	// (graceful drain); it is reported in the heartbeat.
+	Draining func() bool
+	// Resync, when set, is called (from the renewal goroutine) after a
+	// heartbeat succeeds following one that failed: Redis was unreachable,
+	// or restarted and may have lost everything, so whatever this node
+	// keeps in Redis (presence of its sessions) must be written again.
+	// Leases are re-established by the node itself (Reclaim).
+	Resync func()
 }
 
 // Node is one ringsfu node's share of the cluster state: it implements
@@ -49,6 +60,8 @@ type Node struct {
 	s   *Store
 	cfg NodeConfig
 	log zerolog.Logger
+
+	beatFailed bool // owned by the renewal goroutine
 
 	mu     sync.Mutex
 	leases map[room.CallID]Lease // guarded by mu: calls this node owns
@@ -213,8 +226,8 @@ func (n *Node) renewLoop(ctx context.Context) {
 	}
 }
 
-// beat writes one heartbeat.
-func (n *Node) beat(ctx context.Context) {
+// load returns this node's current load figures.
+func (n *Node) load() Load {
 	var l Load
 	if n.cfg.Load != nil {
 		l = n.cfg.Load()
@@ -222,8 +235,35 @@ func (n *Node) beat(ctx context.Context) {
 	if l.Calls == 0 {
 		l.Calls = n.Owned()
 	}
-	if err := n.s.Heartbeat(ctx, l); err != nil && ctx.Err() == nil {
-		n.log.Warn().Err(err).Msg("heartbeat")
+	if n.cfg.Draining != nil && n.cfg.Draining() {
+		l.Draining = true
+	}
+	return l
+}
+
+// Place chooses the node for a new call initiated on this node (see
+// Place): this node unless it is overloaded or draining; it fails with
+// room.ErrUnavailable when this node's own heartbeat is stale.
+func (n *Node) Place(ctx context.Context) (string, error) {
+	return n.s.PlaceCall(ctx, n.load(), n.cfg.Policy)
+}
+
+// beat writes one heartbeat.
+func (n *Node) beat(ctx context.Context) {
+	l := n.load()
+	err := n.s.Heartbeat(ctx, l)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		if !n.beatFailed {
+			n.log.Warn().Err(err).Msg("heartbeat failed: this node takes no new calls until Redis answers")
+		}
+		n.beatFailed = true
+	case err == nil && n.beatFailed:
+		n.beatFailed = false
+		n.log.Info().Msg("heartbeat back: re-syncing")
+		if n.cfg.Resync != nil {
+			n.cfg.Resync()
+		}
 	}
 }
 
