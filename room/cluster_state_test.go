@@ -135,3 +135,60 @@ func TestOwnershipAndDeadlinesAreConsulted(t *testing.T) {
 		t.Fatalf("disowned %v, want [%s]", own.disowned, ir.CallID)
 	}
 }
+
+// countingObserver counts CallEnded.
+type countingObserver struct {
+	nopObserver
+	mu    sync.Mutex
+	ended int
+}
+
+func (o *countingObserver) CallEnded(CallID, string, time.Duration, []User) {
+	o.mu.Lock()
+	o.ended++
+	o.mu.Unlock()
+}
+
+// TestAbandonEndsSilently: a call whose lease was lost stops here without
+// any event, webhook or release of shared state.
+func TestAbandonEndsSilently(t *testing.T) {
+	n := &fakeNotifier{offline: map[UserID]bool{}}
+	clk := newFakeClock()
+	own := &refusingOwnership{refuse: map[CallID]bool{}}
+	obs := &countingObserver{}
+	m, err := NewManager(ManagerConfig{Notifier: n, Clock: clk, Ownership: own, Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	res, err := call(t, func(r Reply) { m.Invite(caller("alice"), inviteReq(30*time.Second, "bob"), r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.(InviteResult).CallID
+	n.mu.Lock()
+	before := len(n.log)
+	n.mu.Unlock()
+	m.Abandon(id)
+	eventually(t, "the room to stop", func() bool { return m.Calls() == 0 && !m.Owns(id) })
+	clk.Advance(time.Minute) // the ring timer must not fire either
+	time.Sleep(20 * time.Millisecond)
+	n.mu.Lock()
+	after := len(n.log)
+	n.mu.Unlock()
+	if after != before {
+		t.Fatalf("abandon emitted %d events: %+v", after-before, n.log[before:])
+	}
+	if _, ok := m.index.Slot("bob"); !ok {
+		t.Fatal("abandon released bob's slot, which belongs to the new owner")
+	}
+	own.mu.Lock()
+	disowned := len(own.disowned)
+	own.mu.Unlock()
+	obs.mu.Lock()
+	ended := obs.ended
+	obs.mu.Unlock()
+	if disowned != 0 || ended != 0 {
+		t.Fatalf("abandon disowned %d calls and reported %d ends", disowned, ended)
+	}
+}

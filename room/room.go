@@ -56,6 +56,7 @@ type Room struct {
 	everUsers   []UserID // everyone who was ever a member, in order
 	othersEver  bool     // someone other than the initiator was ever a member
 	ending      string   // non-empty once the call is over: the reason
+	abandoned   bool     // the call moved to another node: end silently (Manager.Abandon)
 	cur         *cmdCtx  // the request being processed, if any
 }
 
@@ -193,7 +194,7 @@ func (r *Room) end(reason string) {
 
 // finishEnding unregisters an ending room and stops its timers.
 func (r *Room) finishEnding() {
-	if r.ending == "" {
+	if r.ending == "" || r.abandoned {
 		return
 	}
 	r.stopTimers()

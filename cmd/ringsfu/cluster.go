@@ -57,10 +57,13 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 			}
 		},
 		LeaseLost: func(call room.CallID) {
-			// TODO(issue 8): stop the room without emitting and close its
-			// media; until then the room keeps running but every fenced
-			// write it makes fails.
-			log.Error().Str("call_id", string(call)).Msg("lease lost to another node")
+			log.Error().Str("call_id", string(call)).Msg("lease lost to another node: abandoning the call here")
+			s := cn.srv.Load()
+			if s == nil {
+				return
+			}
+			cn.wg.Add(1)
+			go func() { defer cn.wg.Done(); s.Manager().Abandon(call) }()
 		},
 	})
 	cn.relay = cluster.NewRelay(store, 3*time.Second, func(m cluster.Message) {
