@@ -38,6 +38,10 @@ type ManagerConfig struct {
 	Index     UserIndex
 	Ownership Ownership
 	Deadlines Deadlines
+	// Persister, if set, stores each call's snapshot after every command
+	// that changed it, so another node can take the call over
+	// (snapshot.go). Default: none.
+	Persister Persister
 }
 
 // slot is one user's place in the cross-call index as the Manager's

@@ -46,18 +46,19 @@ type Room struct {
 	cmds chan func()
 	done chan struct{}
 
-	typ         CallType
-	cfg         Config
-	initiator   UserID
-	startedAt   time.Time
-	members     []*member
-	invitees    []*invitee
-	invitations map[InvitationID]*invitation
-	everUsers   []UserID // everyone who was ever a member, in order
-	othersEver  bool     // someone other than the initiator was ever a member
-	ending      string   // non-empty once the call is over: the reason
-	abandoned   bool     // the call moved to another node: end silently (Manager.Abandon)
-	cur         *cmdCtx  // the request being processed, if any
+	typ          CallType
+	cfg          Config
+	initiator    UserID
+	startedAt    time.Time
+	members      []*member
+	invitees     []*invitee
+	invitations  map[InvitationID]*invitation
+	everUsers    []UserID // everyone who was ever a member, in order
+	othersEver   bool     // someone other than the initiator was ever a member
+	ending       string   // non-empty once the call is over: the reason
+	abandoned    bool     // the call moved to another node: end silently (Manager.Abandon)
+	lastSnapshot []byte   // the last snapshot handed to the Persister (snapshot.go)
+	cur          *cmdCtx  // the request being processed, if any
 }
 
 // cmdCtx holds the events a request addressed to its own device; they are
@@ -142,6 +143,7 @@ func (r *Room) run(c *Caller, reply Reply, f func() (any, error)) error {
 			reply(res, err)
 		}
 		r.finishEnding()
+		r.persist()
 		for _, h := range held {
 			r.mgr.cfg.Notifier.Notify(h.to, h.ev)
 		}
