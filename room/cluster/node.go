@@ -41,6 +41,11 @@ type NodeConfig struct {
 	// Draining, when set and true, marks this node as taking no new calls
 	// (graceful drain); it is reported in the heartbeat.
 	Draining func() bool
+	// Restore, when set, starts a room from a snapshot (the room
+	// Manager's Restore): with it the node takes over the calls of dead
+	// nodes (takeover.go), found by due deadlines of ownerless calls and
+	// by a scan of dead nodes every NodeTTL/2.
+	Restore func(snapshot []byte) error
 	// Resync, when set, is called (from the renewal goroutine) after a
 	// heartbeat succeeds following one that failed: Redis was unreachable,
 	// or restarted and may have lost everything, so whatever this node
@@ -199,13 +204,15 @@ func (n *Node) Release(call room.CallID, users ...room.UserID) {
 }
 
 // Run drives the node until ctx ends: heartbeats and lease renewal every
-// min(LeaseTTL, NodeTTL)/4, and the deadline sweep every SweepInterval.
-// It returns when both loops have exited.
+// min(LeaseTTL, NodeTTL)/4, the deadline sweep every SweepInterval, and
+// the adoption of dead nodes' calls every NodeTTL/2. It returns when its
+// loops have exited.
 func (n *Node) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); n.renewLoop(ctx) }()
 	go func() { defer wg.Done(); n.sweepLoop(ctx) }()
+	go func() { defer wg.Done(); n.orphanLoop(ctx, n.s.Config().NodeTTL/2) }()
 	wg.Wait()
 }
 

@@ -49,22 +49,27 @@ type clusterNode struct {
 	node *Node
 	mgr  *room.Manager
 	rec  *recorder
+	stop func() // stops the node's loops: as if the process froze or died
 }
 
 // startClusterNode runs a Node and a Manager on store s until the test ends.
 func startClusterNode(t *testing.T, s *Store, cfg NodeConfig) *clusterNode {
 	t.Helper()
+	var m *room.Manager
+	cfg.Restore = func(b []byte) error { return m.Restore(b) }
 	n := NewNode(s, cfg)
 	rec := newRecorder()
-	m, err := room.NewManager(room.ManagerConfig{Notifier: rec, Index: n, Ownership: n, Deadlines: n})
+	m, err := room.NewManager(room.ManagerConfig{Notifier: rec, Index: n, Ownership: n, Deadlines: n, Persister: n})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); n.Run(ctx) }()
-	t.Cleanup(func() { m.Close(); cancel(); <-done })
-	return &clusterNode{node: n, mgr: m, rec: rec}
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(func() { stop(); m.Close() })
+	return &clusterNode{node: n, mgr: m, rec: rec, stop: stop}
 }
 
 // do runs a Manager operation and returns its result.

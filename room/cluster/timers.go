@@ -101,9 +101,16 @@ func (n *Node) sweep(ctx context.Context) {
 	}
 	for _, d := range due {
 		if d.Orphan {
-			if n.cfg.Orphan != nil {
+			switch {
+			case n.cfg.Orphan != nil:
 				n.cfg.Orphan(d)
-			} else {
+			case n.cfg.Restore != nil:
+				// The owner died mid-ring: take the call over now; the
+				// restored room re-arms this deadline, already due.
+				if _, err := n.Adopt(ctx, d.Call); err != nil {
+					n.log.Warn().Err(err).Str("call_id", string(d.Call)).Msg("adopt call of a due deadline")
+				}
+			default:
 				n.log.Warn().Str("call_id", string(d.Call)).Str("what", d.What).Msg("due deadline of a call without owner")
 			}
 			continue
