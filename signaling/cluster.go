@@ -22,6 +22,7 @@ type Cluster struct {
 	Index     room.UserIndex
 	Ownership room.Ownership
 	Deadlines room.Deadlines
+	Persister room.Persister
 	// Owners finds the node that owns a call.
 	Owners Owners
 	// Directory knows which node each connected device is on.
@@ -121,7 +122,7 @@ func (s *Server) clusterManager(mc *room.ManagerConfig) {
 		return
 	}
 	mc.Notifier = clusterNotifier{s: s}
-	mc.Index, mc.Ownership, mc.Deadlines = cl.Index, cl.Ownership, cl.Deadlines
+	mc.Index, mc.Ownership, mc.Deadlines, mc.Persister = cl.Index, cl.Ownership, cl.Deadlines, cl.Persister
 }
 
 // startCluster starts the relay worker in cluster mode.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -51,6 +52,13 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 	cn.node = cluster.NewNode(store, cluster.NodeConfig{
 		Logger: log,
 		Load:   cpu.load,
+		Restore: func(snapshot []byte) error {
+			s := cn.srv.Load()
+			if s == nil {
+				return errors.New("cluster: not serving yet")
+			}
+			return s.Manager().Restore(snapshot)
+		},
 		Resync: func() {
 			if s := cn.srv.Load(); s != nil {
 				s.ResyncPresence()
@@ -92,6 +100,7 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 		Index:     cn.node,
 		Ownership: cn.node,
 		Deadlines: cn.node,
+		Persister: cn.node,
 		Owners:    cn.node,
 		Directory: store,
 		Resumes:   store,

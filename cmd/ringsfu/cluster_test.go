@@ -272,3 +272,63 @@ func TestClusterRedisOutage(t *testing.T) {
 		t.Fatalf("accept after the outage: %v", err)
 	}
 }
+
+// TestClusterShutdownHandsCallsOver stops the owner of a call (as SIGTERM
+// does): its WebSockets close with 1001, the other node adopts the call
+// (same call id, members, waiting invitee) without waiting for a lease to
+// expire, and the devices go on there: the initiator reconnects to the
+// other node and finds its call, and the invitee accepts there.
+func TestClusterShutdownHandsCallsOver(t *testing.T) {
+	srv := redistest.Start(t)
+	a, stopA, doneA := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A")
+	b, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, a, "alice", "a1")
+	bob := dialAs(ctx, t, b, "bob", "b1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.IncomingCall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	stopA()
+	select {
+	case <-alice.Done():
+		if alice.CloseCode() != 1001 {
+			t.Fatalf("alice closed with %d, want 1001", alice.CloseCode())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("alice's WebSocket not closed")
+	}
+	if err := <-doneA; err != nil {
+		t.Fatalf("node A: %v", err)
+	}
+	// Alice reconnects to B: her call is there, adopted from A.
+	var st *signaling.CallState
+	deadline := time.Now().Add(10 * time.Second)
+	for st == nil {
+		c := dialAs(ctx, t, b, "alice", "a1")
+		st = c.Hello().Call
+		if st == nil {
+			_ = c.Close()
+			if time.Now().After(deadline) {
+				t.Fatal("alice's call was not taken over by B")
+			}
+			time.Sleep(100 * time.Millisecond) // polling for the takeover, with a deadline
+		}
+	}
+	t.Logf("call on B %v after A was stopped", time.Since(start))
+	if st.CallID != res.CallID || st.Initiator.ID != "alice" || len(st.Invitees) != 1 || st.Invitees[0].State != "waiting" {
+		t.Fatalf("call state on B: %+v", st)
+	}
+	acc, err := bob.Accept(ctx, res.CallID, "")
+	if err != nil {
+		t.Fatalf("accept after the hand-over: %v", err)
+	}
+	if len(acc.Members) != 2 {
+		t.Fatalf("members after accept: %+v", acc.Members)
+	}
+}

@@ -128,8 +128,18 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		case <-sctx.Done():
 		}
 	}()
+	if cn != nil {
+		// Closing this node's rooms must not end their calls: the other
+		// nodes take them over.
+		cn.node.Freeze()
+	}
 	if err := sig.Shutdown(sctx); err != nil {
 		log.Warn().Err(err).Msg("signaling shutdown incomplete")
+	}
+	if cn != nil {
+		if err := cn.node.HandOver(sctx); err != nil {
+			log.Warn().Err(err).Msg("cluster hand-over incomplete")
+		}
 	}
 	if err := hooks.Close(sctx); err != nil {
 		log.Warn().Err(err).Msg("webhooks not all delivered")

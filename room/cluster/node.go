@@ -69,6 +69,8 @@ type Node struct {
 	beatFailed bool // owned by the renewal goroutine
 
 	mu     sync.Mutex
+	frozen bool                  // guarded by mu: shutting down, shared state is left for takeover
+	left   bool                  // guarded by mu: handed over; no more heartbeats
 	leases map[room.CallID]Lease // guarded by mu: calls this node owns
 	timers map[string]*nodeTimer // guarded by mu: member(call, what) → pending deadline
 }
@@ -103,6 +105,9 @@ func (n *Node) Store() *Store { return n.s }
 func (n *Node) lease(call room.CallID) (Lease, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.frozen {
+		return Lease{}, errFrozen
+	}
 	l, ok := n.leases[call]
 	if !ok {
 		return Lease{}, fmt.Errorf("%w: call %s is not owned by node %s", room.ErrUnavailable, call, n.s.NodeID())
@@ -129,6 +134,12 @@ func (n *Node) Owned() int {
 // Own implements room.Ownership: it acquires the call's lease. A call held
 // by another node is room.ErrConflict.
 func (n *Node) Own(call room.CallID) error {
+	n.mu.Lock()
+	frozen := n.frozen
+	n.mu.Unlock()
+	if frozen {
+		return fmt.Errorf("%w: node %s is shutting down", room.ErrUnavailable, n.s.NodeID())
+	}
 	l, err := n.s.Acquire(context.Background(), call)
 	if errors.Is(err, ErrHeld) {
 		return fmt.Errorf("%w: %v", room.ErrConflict, err)
@@ -147,6 +158,10 @@ func (n *Node) Own(call room.CallID) error {
 // node already lost is left to its owner).
 func (n *Node) Disown(call room.CallID) {
 	n.mu.Lock()
+	if n.frozen {
+		n.mu.Unlock()
+		return // the room closed because this node shuts down: the call goes on elsewhere
+	}
 	l, ok := n.leases[call]
 	delete(n.leases, call)
 	n.mu.Unlock()
@@ -198,7 +213,7 @@ func (n *Node) Release(call room.CallID, users ...room.UserID) {
 	if err == nil {
 		err = n.s.ReleaseSlots(context.Background(), l, users...)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errFrozen) {
 		n.log.Warn().Err(err).Str("call_id", string(call)).Msg("release busy slots")
 	}
 }
@@ -242,7 +257,10 @@ func (n *Node) load() Load {
 	if l.Calls == 0 {
 		l.Calls = n.Owned()
 	}
-	if n.cfg.Draining != nil && n.cfg.Draining() {
+	n.mu.Lock()
+	frozen := n.frozen
+	n.mu.Unlock()
+	if frozen || n.cfg.Draining != nil && n.cfg.Draining() {
 		l.Draining = true
 	}
 	return l
@@ -257,6 +275,12 @@ func (n *Node) Place(ctx context.Context) (string, error) {
 
 // beat writes one heartbeat.
 func (n *Node) beat(ctx context.Context) {
+	n.mu.Lock()
+	left := n.left
+	n.mu.Unlock()
+	if left {
+		return
+	}
 	l := n.load()
 	err := n.s.Heartbeat(ctx, l)
 	switch {

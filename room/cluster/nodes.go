@@ -176,3 +176,11 @@ func (n NodeInfo) String() string {
 	return fmt.Sprintf("%s(cpu=%.2f pps=%.0f calls=%d age=%v fresh=%v draining=%v)",
 		n.ID, n.Load.CPU, n.Load.PacketsPerSec, n.Load.Calls, n.Age, n.Fresh, n.Load.Draining)
 }
+
+// Leave removes this node's heartbeat, so the others see it gone at once
+// (it stays in the registry until its calls are adopted).
+func (s *Store) Leave(ctx context.Context) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap("leave", s.rdb.Del(ctx, s.nodeKey(s.cfg.NodeID)).Err())
+}

@@ -17,7 +17,7 @@ func (n *Node) Persist(call room.CallID, data []byte, users []room.UserID) {
 	if err == nil {
 		err = n.s.SaveSnapshot(context.Background(), l, data, users)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errFrozen) {
 		n.log.Warn().Err(err).Str("call_id", string(call)).Msg("persist call snapshot")
 	}
 }
@@ -100,4 +100,46 @@ func (n *Node) orphanLoop(ctx context.Context, every time.Duration) {
 			n.adoptOrphans(ctx)
 		}
 	}
+}
+
+// errFrozen is what writes of call state get once the node is shutting
+// down (Freeze): they are skipped, so that the calls' shared state stays
+// for the nodes that take them over.
+var errFrozen = errors.New("cluster: node is handing its calls over")
+
+// Freeze prepares a graceful shutdown: from now on, closing this node's
+// rooms changes no shared state (no release of busy slots, no end of the
+// call, no cancelled deadline), and the node takes no new call. Leases
+// stay renewed until HandOver.
+func (n *Node) Freeze() {
+	n.mu.Lock()
+	n.frozen = true
+	n.mu.Unlock()
+}
+
+// HandOver gives every call this node owns to the cluster: each lease is
+// released (compare-and-delete; the snapshot stays) and the node's
+// heartbeat removed, so that the other nodes see it gone and adopt its
+// calls at their next scan, without waiting for a lease TTL. Call it after
+// Freeze, once the rooms here are closed.
+func (n *Node) HandOver(ctx context.Context) error {
+	n.mu.Lock()
+	ls := make([]Lease, 0, len(n.leases))
+	for _, l := range n.leases {
+		ls = append(ls, l)
+	}
+	n.leases = make(map[room.CallID]Lease)
+	n.left = true
+	n.mu.Unlock()
+	var first error
+	for _, l := range ls {
+		if err := n.s.ReleaseLease(ctx, l); err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := n.s.Leave(ctx); err != nil && first == nil {
+		first = err
+	}
+	n.log.Info().Int("calls", len(ls)).Msg("calls handed over")
+	return first
 }
