@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringsfu/ringsfu/room/cluster"
 	"github.com/ringsfu/ringsfu/room/cluster/redistest"
 	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/signaling/client"
@@ -250,10 +251,25 @@ func TestClusterRedisOutage(t *testing.T) {
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	// The restarted Redis is empty: the nodes re-assert their sessions'
-	// presence and their leases once their heartbeat succeeds again.
-	var res signaling.InviteResult
+	// The restarted Redis is empty: each node notices (its heartbeat key is
+	// gone, or its heartbeat failed) and writes its sessions' presence again.
+	probe, err := cluster.Open(cluster.Config{URL: srv.URL(0), NodeID: "probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
 	deadline := time.Now().Add(15 * time.Second)
+	for {
+		devs, err := probe.DeviceNodes(ctx, "bob")
+		if err == nil && devs["b1"] == "B" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's presence not re-synced after the restart: %v %v", devs, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling for the re-sync, with a deadline
+	}
+	var res signaling.InviteResult
 	for {
 		res, err = alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
 		if err == nil {

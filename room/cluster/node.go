@@ -67,6 +67,7 @@ type Node struct {
 	log zerolog.Logger
 
 	beatFailed bool // owned by the renewal goroutine
+	beaten     bool // owned by the renewal goroutine: a heartbeat succeeded once
 
 	mu     sync.Mutex
 	frozen bool                  // guarded by mu: shutting down, shared state is left for takeover
@@ -282,8 +283,14 @@ func (n *Node) beat(ctx context.Context) {
 		return
 	}
 	l := n.load()
-	err := n.s.Heartbeat(ctx, l)
+	missing, err := n.s.Beat(ctx, l)
 	switch {
+	case err == nil && missing && n.beaten:
+		n.beatFailed = false
+		n.log.Warn().Msg("heartbeat key was gone (Redis restarted or this node was cut off): re-syncing")
+		if n.cfg.Resync != nil {
+			n.cfg.Resync()
+		}
 	case err != nil && ctx.Err() == nil:
 		if !n.beatFailed {
 			n.log.Warn().Err(err).Msg("heartbeat failed: this node takes no new calls until Redis answers")
@@ -295,6 +302,9 @@ func (n *Node) beat(ctx context.Context) {
 		if n.cfg.Resync != nil {
 			n.cfg.Resync()
 		}
+	}
+	if err == nil {
+		n.beaten = true
 	}
 }
 

@@ -37,20 +37,30 @@ func (s *Store) nodeKey(id string) string { return s.key("node", id) }
 func (s *Store) nodesKey() string         { return s.key("nodes") }
 
 // heartbeatScript: KEYS node, nodes; ARGV id, ttl ms, cpu, pps, calls,
-// draining.
+// draining. Returns 1 when the node's key existed before.
 var heartbeatScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local existed = redis.call('EXISTS', KEYS[1])
 redis.call('HSET', KEYS[1], 'cpu', ARGV[3], 'pps', ARGV[4], 'calls', ARGV[5], 'draining', ARGV[6], 'at', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
-return now
+return existed
 `)
 
 // Heartbeat writes this node's liveness and load; the node calls it every
 // NodeTTL/4. A node whose last successful heartbeat is older than
 // StaleAfter (by its own clock) takes no new calls (see OwnFresh).
 func (s *Store) Heartbeat(ctx context.Context, l Load) error {
+	_, err := s.Beat(ctx, l)
+	return err
+}
+
+// Beat is Heartbeat that also reports whether this node's heartbeat key
+// was missing: on the first beat, or when Redis lost it (it restarted
+// empty, or this node was cut off for longer than NodeTTL), in which case
+// whatever else the node keeps in Redis must be written again.
+func (s *Store) Beat(ctx context.Context, l Load) (missing bool, err error) {
 	sent := time.Now()
 	ctx, cancel := s.op(ctx)
 	defer cancel()
@@ -58,15 +68,15 @@ func (s *Store) Heartbeat(ctx context.Context, l Load) error {
 	if l.Draining {
 		draining = 1
 	}
-	err := heartbeatScript.Run(ctx, s.rdb, []string{s.nodeKey(s.cfg.NodeID), s.nodesKey()},
-		s.cfg.NodeID, ms(s.cfg.NodeTTL), l.CPU, l.PacketsPerSec, l.Calls, draining).Err()
+	existed, err := heartbeatScript.Run(ctx, s.rdb, []string{s.nodeKey(s.cfg.NodeID), s.nodesKey()},
+		s.cfg.NodeID, ms(s.cfg.NodeTTL), l.CPU, l.PacketsPerSec, l.Calls, draining).Int()
 	if err != nil {
-		return wrap("heartbeat", err)
+		return false, wrap("heartbeat", err)
 	}
 	// The heartbeat counts from when it was sent: that is no later than
 	// when Redis stamped it.
 	s.lastBeat.Store(sent.UnixNano())
-	return nil
+	return existed == 0, nil
 }
 
 // OwnFresh reports whether this node's last successful heartbeat is
