@@ -33,3 +33,32 @@ func (m *Manager) Abandon(id CallID) {
 		return nil, nil
 	})
 }
+
+// Resync writes every room's shared state again after the cluster store
+// lost it or could not be reached: the busy slots of its members and
+// waiting invitees, and its snapshot. It does not wait for the rooms.
+func (m *Manager) Resync() {
+	m.mu.Lock()
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
+	}
+	m.mu.Unlock()
+	for _, r := range rooms {
+		r.post(func() {
+			for _, mb := range r.members {
+				if _, err := m.index.ClaimMember(mb.user, r.id, mb.device); err != nil {
+					r.log.Warn().Err(err).Str("user_id", string(mb.user)).Msg("re-sync member slot")
+				}
+			}
+			for _, iv := range r.invitees {
+				if iv.state == StatusWaiting && r.memberOf(iv.user) == nil {
+					if _, err := m.index.ReserveRing(iv.user, r.id); err != nil {
+						r.log.Warn().Err(err).Str("user_id", string(iv.user)).Msg("re-sync ring slot")
+					}
+				}
+			}
+			r.lastSnapshot = nil // run persists after this command
+		})
+	}
+}

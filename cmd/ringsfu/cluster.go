@@ -61,6 +61,7 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 		},
 		Resync: func() {
 			if s := cn.srv.Load(); s != nil {
+				s.Manager().Resync()
 				s.ResyncPresence()
 			}
 		},

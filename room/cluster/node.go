@@ -68,6 +68,7 @@ type Node struct {
 
 	beatFailed bool // owned by the renewal goroutine
 	beaten     bool // owned by the renewal goroutine: a heartbeat succeeded once
+	needResync bool // owned by the renewal goroutine: call Resync after renewing
 
 	mu     sync.Mutex
 	frozen bool                  // guarded by mu: shutting down, shared state is left for takeover
@@ -240,7 +241,14 @@ func (n *Node) renewLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		n.beat(ctx)
-		n.renew(ctx)
+		n.renew(ctx) // reclaims leases first: the re-sync writes under them
+		if n.needResync {
+			n.needResync = false
+			n.rearm(ctx)
+			if n.cfg.Resync != nil {
+				n.cfg.Resync()
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -288,9 +296,7 @@ func (n *Node) beat(ctx context.Context) {
 	case err == nil && missing && n.beaten:
 		n.beatFailed = false
 		n.log.Warn().Msg("heartbeat key was gone (Redis restarted or this node was cut off): re-syncing")
-		if n.cfg.Resync != nil {
-			n.cfg.Resync()
-		}
+		n.needResync = true
 	case err != nil && ctx.Err() == nil:
 		if !n.beatFailed {
 			n.log.Warn().Err(err).Msg("heartbeat failed: this node takes no new calls until Redis answers")
@@ -299,9 +305,7 @@ func (n *Node) beat(ctx context.Context) {
 	case err == nil && n.beatFailed:
 		n.beatFailed = false
 		n.log.Info().Msg("heartbeat back: re-syncing")
-		if n.cfg.Resync != nil {
-			n.cfg.Resync()
-		}
+		n.needResync = true
 	}
 	if err == nil {
 		n.beaten = true

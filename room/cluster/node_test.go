@@ -57,6 +57,7 @@ func startClusterNode(t *testing.T, s *Store, cfg NodeConfig) *clusterNode {
 	t.Helper()
 	var m *room.Manager
 	cfg.Restore = func(b []byte) error { return m.Restore(b) }
+	cfg.Resync = func() { m.Resync() }
 	n := NewNode(s, cfg)
 	rec := newRecorder()
 	m, err := room.NewManager(room.ManagerConfig{Notifier: rec, Index: n, Ownership: n, Deadlines: n, Persister: n})
@@ -230,5 +231,45 @@ func TestNodeReclaimsAfterRedisRestart(t *testing.T) {
 	}
 	if ok, err := n.ReserveRing("bob", "c1"); !ok || err != nil {
 		t.Fatalf("reserve after reclaim: %v %v", ok, err)
+	}
+}
+
+// TestNodeResyncsAfterEmptyRestart restarts redis-server (empty) under a
+// node with a ringing call: the node reclaims the lease and writes the
+// busy slots, snapshot and ring deadline again, so the call is whole in
+// the new Redis and the timeout still fires once.
+func TestNodeResyncsAfterEmptyRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	p := testPrefix(t)
+	cfg := Config{LeaseTTL: 400 * time.Millisecond, OpTimeout: 200 * time.Millisecond}
+	a := startClusterNode(t, openOn(t, srv, p, "A", cfg), NodeConfig{})
+	res, err := do(t, func(r room.Reply) { a.mgr.Invite(who("alice"), invite(3*time.Second, "bob"), r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.(room.InviteResult).CallID
+	start := time.Now()
+	srv.Stop()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	probe := openOn(t, srv, p, "probe", cfg)
+	ctx := ctxT(t)
+	waitFor(t, 5*time.Second, "the call to be whole again in Redis", func() bool {
+		l, owned, _ := probe.Owner(ctx, id)
+		sa, okA, _ := probe.SlotOf(ctx, "alice")
+		sb, okB, _ := probe.SlotOf(ctx, "bob")
+		_, snap, _ := probe.LoadSnapshot(ctx, id)
+		n, _ := probe.rdb.ZCard(ctx, probe.deadlinesKey()).Result()
+		return owned && l.Node == "A" && okA && sa.Member && okB && !sb.Member && sb.Call == id && snap && n == 1
+	})
+	isTimeout := func(e room.Event) bool { _, ok := e.(room.OutgoingTimeout); return ok }
+	waitFor(t, 6*time.Second, "the ring timeout", func() bool { n, _ := a.rec.count("alice", isTimeout); return n > 0 })
+	if el := time.Since(start); el > 4*time.Second {
+		t.Fatalf("timeout after %v, want about 3 s", el)
+	}
+	time.Sleep(300 * time.Millisecond) // several sweeps: nothing may fire twice
+	if n, _ := a.rec.count("alice", isTimeout); n != 1 {
+		t.Fatalf("timeout fired %d times", n)
 	}
 }

@@ -14,6 +14,7 @@ type nodeTimer struct {
 	call  room.CallID
 	what  string
 	fire  func()
+	due   time.Time // by this node's clock
 	once  sync.Once
 	local *time.Timer // fallback when the deadline could not be stored
 }
@@ -23,7 +24,7 @@ type nodeTimer struct {
 // fired by this node's sweeper. When Redis cannot be asked, the deadline
 // falls back to a local timer, so a running call still rings out.
 func (n *Node) Schedule(call room.CallID, what string, d time.Duration, fire func()) room.Timer {
-	t := &nodeTimer{n: n, call: call, what: what, fire: fire}
+	t := &nodeTimer{n: n, call: call, what: what, fire: fire, due: time.Now().Add(d)}
 	key := member(call, what)
 	n.mu.Lock()
 	n.timers[key] = t
@@ -130,6 +131,29 @@ func (n *Node) sweep(ctx context.Context) {
 		n.mu.Unlock()
 		if t != nil {
 			n.fireTimer(key, t)
+		}
+	}
+}
+
+// rearm stores every pending deadline again, with the time it has left
+// (after Redis lost them). A deadline that cannot be stored keeps waiting
+// for the next re-sync; a local fallback timer is left as it is.
+func (n *Node) rearm(ctx context.Context) {
+	n.mu.Lock()
+	ts := make([]*nodeTimer, 0, len(n.timers))
+	for _, t := range n.timers {
+		if t.local == nil {
+			ts = append(ts, t)
+		}
+	}
+	n.mu.Unlock()
+	for _, t := range ts {
+		l, err := n.lease(t.call)
+		if err != nil {
+			continue
+		}
+		if _, err := n.s.AddDeadline(ctx, l, t.what, max(time.Until(t.due), 0)); err != nil {
+			n.log.Warn().Err(err).Str("call_id", string(t.call)).Msg("re-arm deadline")
 		}
 	}
 }
