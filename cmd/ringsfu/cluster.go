@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/ringsfu/ringsfu/room"
@@ -131,4 +132,35 @@ func redactURL(u string) string {
 		return "(unparsable redis url)"
 	}
 	return p.Redacted()
+}
+
+// registerMetrics adds the cluster's figures to /metrics: this node's id,
+// the cluster's live node count, the calls this node owns and the Redis
+// round-trip time (measured at scrape time, bounded by the store's
+// operation timeout). Relayed messages are counted by signaling.
+func (cn *clusterNode) registerMetrics(reg prometheus.Registerer) {
+	info := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "cluster_node_info",
+		Help: "Always 1; the node_id label names this node.", ConstLabels: prometheus.Labels{"node_id": cn.store.NodeID()}})
+	info.Set(1)
+	reg.MustRegister(
+		info,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "cluster_nodes",
+			Help: "Nodes with a live heartbeat in the cluster."}, func() float64 {
+			live, _, err := cn.store.Nodes(context.Background())
+			if err != nil {
+				return 0
+			}
+			return float64(len(live))
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "cluster_calls_owned",
+			Help: "Calls this node owns (holds the lease of)."}, func() float64 { return float64(cn.node.Owned()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "cluster_redis_rtt_seconds",
+			Help: "Redis round-trip time at scrape (-1 when Redis does not answer)."}, func() float64 {
+			rtt, err := cn.store.Ping(context.Background())
+			if err != nil {
+				return -1
+			}
+			return rtt.Seconds()
+		}),
+	)
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,6 +132,21 @@ func TestClusterInviteAcrossNodes(t *testing.T) {
 	}
 	if _, err := client.WaitType[signaling.UserLeft](ctx, alice, signaling.TypeUserLeft); err != nil {
 		t.Fatalf("alice: no userLeft: %v", err)
+	}
+
+	// /metrics names the node and counts the cluster.
+	resp, err := http.Get("http://" + b + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`ringsfu_cluster_node_info{node_id="B"} 1`, "ringsfu_cluster_nodes 2",
+		"ringsfu_cluster_calls_owned ", "ringsfu_cluster_redis_rtt_seconds ",
+		`ringsfu_relayed_messages_total{direction="in"}`, `ringsfu_relayed_messages_total{direction="out"}`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("B's /metrics lacks %q", want)
+		}
 	}
 }
 

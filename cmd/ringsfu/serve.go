@@ -52,6 +52,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 			return err
 		}
 		defer cn.Close()
+		cn.registerMetrics(reg)
 	}
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
