@@ -22,7 +22,7 @@
 //	P call:{id}:fence   string counter           PX FenceTTL   last token issued
 //	P call:{id}:snap    string (opaque bytes)    PX FenceTTL   the call, for takeover
 //	P owned:{node}      set of call ids          PX FenceTTL   what a node claims to own
-//	P busy:{user}       string "call/kind/device/token"  PX LeaseTTL   one call or ring per user
+//	P busy:{user}       string "call|m|device" or "call|r|"  PX GarbageTTL   one call or ring per user
 //	P deadlines         sorted set, score = due unix ms, member "call/what"
 //	P node:{id}         string (JSON Heartbeat)  PX NodeTTL    liveness and load
 //	P nodes             set of node ids (index; stale members pruned by readers)
@@ -53,25 +53,31 @@
 // # Busy index (busy.go)
 //
 // One key per user: the call it is a member of (with the member's device)
-// or ringing in. Reserve takes several users in one script, per user
-// "reserved" or "busy in call X"; it is fenced by the reserving call's
-// lease and sets PX LeaseTTL on each key, so that if the owner dies and no
-// node takes the call over, nobody stays busy past one lease TTL. Claim
-// (accept/join) turns a user's slot into a membership and reports the call
-// of a displaced ring. Release is compare-and-delete on the call id.
+// or ringing in. A slot counts only while its call's lease key exists, so
+// if the owner dies and no node takes the call over, nobody stays busy
+// past one lease TTL; a takeover (new lease, same call id) makes the slots
+// count again without rewriting them. Reserve takes several users in one
+// script, per user "reserved" or "busy in call X", fenced by the reserving
+// call's lease. Claim (accept/join/create) turns a user's slot into a
+// membership and reports the call of a displaced ring. Release is
+// compare-and-delete on the call id, fenced. The key's own TTL
+// (GarbageTTL, refreshed by every snapshot save) only collects garbage.
 //
 // # Ring deadlines (deadlines.go)
 //
-// Each invitation's ring deadline is a member of the deadlines sorted set
-// (fenced add and remove). Every node sweeps it every SweepInterval with
-// one script: members due by Redis TIME are claimed by moving their score
-// ahead by Redeliver, and returned. The claimer relays the timeout to the
-// call's owner, or takes the call over if its lease is gone; the owner
-// applies it (room timeouts are idempotent: an invitation that already
-// ended is ignored) and then Acks (ZREM, fenced), so each deadline fires
-// exactly once even if the node that claimed it dies: it is claimed again
-// after Redeliver. A deadline's lateness is at most SweepInterval while the
-// owner lives, and at most LeaseTTL + SweepInterval if the owner died.
+// Each invitation's ring deadline is a member "call|invitation" of the
+// deadlines sorted set (fenced add and remove). Every node sweeps it every
+// SweepInterval (100 ms) with one script that claims, by Redis TIME, the
+// due deadlines of calls the sweeping node owns and of calls nobody owns
+// (orphans), moving their score ahead by Redeliver so that no other
+// sweeper takes them meanwhile; deadlines of calls other live nodes own
+// are left to them. The owner acknowledges (ZREM, fenced) and then fires
+// the room's timeout (acknowledging first, because firing may end the
+// call and its lease). An orphan's claimer adopts the call (takeover) and
+// the restored room re-arms the deadline, already due. Room timeouts are
+// idempotent, so each fires exactly once. Lateness: at most SweepInterval
+// while the owner lives (about 100 ms measured), at most LeaseTTL +
+// SweepInterval if the owner died mid-ring.
 //
 // # Nodes and placement (nodes.go, placement.go)
 //
@@ -85,27 +91,55 @@
 // node never declares another dead because it cannot reach Redis itself:
 // death is only ever "the lease key expired in Redis".
 //
+// # Node: the room-side adapter (node.go, timers.go, takeover.go)
+//
+// A Node implements room.UserIndex, room.Ownership, room.Deadlines and
+// room.Persister on a Store and keeps the leases of the calls it owns. Its
+// Run owns three loops: heartbeat + renewal of all leases in one script
+// every min(LeaseTTL, NodeTTL)/4 (a lease that did not renew is Reclaimed
+// if nobody acquired the call since — Redis outage, empty restart, pause —
+// else it is lost and NodeConfig.LeaseLost abandons the room), the
+// deadline sweep, and the orphan scan.
+//
 // # Takeover
 //
-// When a node's lease on a call expires (death, pause, partition), any
-// node that needs the call (a relayed request that timed out, a due
-// deadline, or the periodic orphan scan of owned:{node} sets of nodes
-// whose heartbeat vanished) Acquires it with a new token, loads the
-// snapshot, restarts the room goroutine with the same call id, members,
-// invitees, config, initiator and ring deadlines, re-asserts the busy
-// keys, and sends every member mediaReset {callID, reason: "ownerChanged"}.
-// The old owner, if it comes back, fails its next fenced write or renewal,
-// stops its room without emitting anything and closes its media.
+// The owner persists each call's snapshot (room.Snapshot as JSON: call id,
+// type, config, initiator, start, members with device state, invitees and
+// their states, invitations with expiry, names) after every command that
+// changed it, fenced. When a node's heartbeat key expires, every other
+// node's orphan scan (every NodeTTL/2) reads its owned:{node} set; for
+// each call whose lease is gone it Acquires the lease (one winner), loads
+// the snapshot and calls NodeConfig.Restore (room.Manager.Restore), which
+// restarts the room with the same call id and re-arms the ring timers
+// with the time they had left; the busy slots count again under the new
+// lease. A due deadline of an ownerless call triggers the same adoption
+// at once. The old owner, if it comes back (SIGCONT), fails its next
+// renewal (fenced) and abandons its room silently (room.Manager.Abandon);
+// any write it attempts meanwhile is fenced. Not yet: telling members
+// mediaReset {callID, reason: "ownerChanged"}.
+//
+// # Graceful hand-over
+//
+// On shutdown the node Freezes (closing its rooms changes no shared
+// state; it takes no new call and reports draining), the server closes its
+// WebSockets with 1001 and its rooms, then HandOver releases every lease
+// (compare-and-delete; snapshots stay) and deletes the node's heartbeat
+// key, so other nodes adopt its calls at their next scan (about 1.5 s).
 //
 // # Relay (relay.go)
 //
 // Each node reads its own stream inbox:{node} with XREAD BLOCK from the
-// last id it handled. Requests for a call go to the owner's inbox with a
-// correlation id and the sender's node; replies and events for a device go
-// to the device's node's inbox. A request not answered within RelayTimeout
-// fails with ErrUnavailable (never a hang); the sender then re-resolves the
-// owner. Inbox keys carry a TTL refreshed by each write, so a dead node's
-// inbox disappears.
+// last id it handled (so nothing is lost across a reconnect). Requests for
+// a call go to the owner's inbox with a correlation id and the sender's
+// node; replies and events for a device go to the device's node's inbox.
+// Replies are handed over on the reader goroutine, in stream order with
+// the events behind them, so a client sees a reply before the events its
+// request caused. A request not answered within the relay timeout fails
+// with room.ErrUnavailable (never a hang). Inbox keys carry a TTL
+// refreshed by each write, so a dead node's inbox disappears. Package
+// signaling decides what is relayed (signaling/cluster*.go): every request
+// naming a call another node owns, sign-in look-ups of pending
+// invitations and membership, and events for devices on other nodes.
 //
 // # Presence and resume (presence.go)
 //
@@ -119,17 +153,21 @@
 // # Redis outage
 //
 // Every call takes a context with a deadline (Config.OpTimeout); an
-// unreachable Redis yields ErrUnavailable quickly. Running rooms keep their
-// media; the lease renewer keeps trying and, when Redis is back, a node
-// whose lease still matches carries on, and one whose lease was lost stops
-// the room (fenced). Nobody else is declared dead by a node that cannot
-// reach Redis.
+// unreachable Redis yields room.ErrUnavailable quickly (requests get the
+// wire code unavailable), and a node whose own heartbeat is stale places
+// no new call. Running rooms keep their media; ring deadlines that cannot
+// be stored fall back to local timers. When a heartbeat succeeds again
+// after failing, or finds its key gone (Redis restarted empty), the node
+// re-syncs: leases are reclaimed, pending deadlines re-armed, every room's
+// busy slots and snapshot re-written (room.Manager.Resync) and every
+// session's presence re-written. Nobody else is declared dead by a node
+// that cannot reach Redis: death is only ever a key that expired in Redis.
 //
 // # Goroutine model
 //
-// A Store is safe for concurrent use and starts no goroutine. An Inbox owns
-// one reader goroutine (started by Run, ended by cancelling its context or
-// Close). Periodic work (heartbeat, lease renewal, deadline sweep, orphan
-// scan) is driven by the caller (cmd wiring or the room Manager's cluster
-// adapter), each loop owned by whoever starts it and ended by its context.
+// A Store is safe for concurrent use and starts no goroutine. A Relay owns
+// one reader goroutine (Run, ended by its context; it notices within one
+// XREAD block of 1 s) plus one timer per pending request. A Node's Run
+// owns its three loops and returns when its context ends. cmd starts both
+// and ends them on shutdown.
 package cluster
