@@ -50,6 +50,9 @@ type Ownership interface {
 	Own(call CallID) error
 	// Disown is called once the call's room ended in this process.
 	Disown(call CallID)
+	// Valid reports whether this process may still act for call; false
+	// (its lease lapsed) makes requests go to the call's current owner.
+	Valid(call CallID) bool
 }
 
 // Deadlines schedules a call's ring timeouts. In memory it is the Clock; in
@@ -65,8 +68,9 @@ type Deadlines interface {
 // localOwnership owns every call: one process is the whole server.
 type localOwnership struct{}
 
-func (localOwnership) Own(CallID) error { return nil }
-func (localOwnership) Disown(CallID)    {}
+func (localOwnership) Own(CallID) error  { return nil }
+func (localOwnership) Disown(CallID)     {}
+func (localOwnership) Valid(CallID) bool { return true }
 
 // clockDeadlines schedules deadlines on a Clock.
 type clockDeadlines struct{ clock Clock }

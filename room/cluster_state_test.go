@@ -38,6 +38,8 @@ func (o *refusingOwnership) Own(c CallID) error {
 	return nil
 }
 
+func (o *refusingOwnership) Valid(CallID) bool { return true }
+
 func (o *refusingOwnership) Disown(c CallID) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

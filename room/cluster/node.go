@@ -71,10 +71,11 @@ type Node struct {
 	needResync bool // owned by the renewal goroutine: call Resync after renewing
 
 	mu     sync.Mutex
-	frozen bool                  // guarded by mu: shutting down, shared state is left for takeover
-	left   bool                  // guarded by mu: handed over; no more heartbeats
-	leases map[room.CallID]Lease // guarded by mu: calls this node owns
-	timers map[string]*nodeTimer // guarded by mu: member(call, what) → pending deadline
+	frozen bool                      // guarded by mu: shutting down, shared state is left for takeover
+	left   bool                      // guarded by mu: handed over; no more heartbeats
+	leases map[room.CallID]Lease     // guarded by mu: calls this node owns
+	until  map[room.CallID]time.Time // guarded by mu: when each lease surely still holds, by this node's clock
+	timers map[string]*nodeTimer     // guarded by mu: member(call, what) → pending deadline
 }
 
 var (
@@ -96,6 +97,7 @@ func NewNode(s *Store, cfg NodeConfig) *Node {
 		cfg:    cfg,
 		log:    cfg.Logger.With().Str("node_id", s.NodeID()).Logger(),
 		leases: make(map[room.CallID]Lease),
+		until:  make(map[room.CallID]time.Time),
 		timers: make(map[string]*nodeTimer),
 	}
 }
@@ -142,6 +144,7 @@ func (n *Node) Own(call room.CallID) error {
 	if frozen {
 		return fmt.Errorf("%w: node %s is shutting down", room.ErrUnavailable, n.s.NodeID())
 	}
+	start := time.Now()
 	l, err := n.s.Acquire(context.Background(), call)
 	if errors.Is(err, ErrHeld) {
 		return fmt.Errorf("%w: %v", room.ErrConflict, err)
@@ -151,8 +154,27 @@ func (n *Node) Own(call room.CallID) error {
 	}
 	n.mu.Lock()
 	n.leases[call] = l
+	n.until[call] = n.validUntil(start)
 	n.mu.Unlock()
 	return nil
+}
+
+// validUntil is how long a lease written or renewed at start surely holds:
+// nine tenths of LeaseTTL, counted from before the request was sent.
+func (n *Node) validUntil(start time.Time) time.Time {
+	return start.Add(n.s.Config().LeaseTTL * 9 / 10)
+}
+
+// Valid implements room.Ownership: this node holds call's lease and knows,
+// by its own clock, that the lease has not expired since it was last
+// renewed. A node that was paused (SIGSTOP) past its lease sees its leases
+// invalid at once, before its renewal finds them taken, and so stops
+// serving the call from its stale copy.
+func (n *Node) Valid(call room.CallID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.leases[call]
+	return ok && !n.frozen && time.Now().Before(n.until[call])
 }
 
 // Disown implements room.Ownership: the call ended here, so its snapshot,
@@ -322,6 +344,7 @@ func (n *Node) renew(ctx context.Context) {
 		ls = append(ls, l)
 	}
 	n.mu.Unlock()
+	start := time.Now()
 	lost, err := n.s.RenewAll(ctx, ls)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -329,6 +352,17 @@ func (n *Node) renew(ctx context.Context) {
 		}
 		return
 	}
+	isLost := make(map[room.CallID]bool, len(lost))
+	for _, c := range lost {
+		isLost[c] = true
+	}
+	n.mu.Lock()
+	for _, l := range ls {
+		if cur, ok := n.leases[l.Call]; ok && cur == l && !isLost[l.Call] {
+			n.until[l.Call] = n.validUntil(start)
+		}
+	}
+	n.mu.Unlock()
 	for _, call := range lost {
 		n.mu.Lock()
 		old, ok := n.leases[call]
@@ -336,12 +370,14 @@ func (n *Node) renew(ctx context.Context) {
 		if !ok {
 			continue // ended meanwhile
 		}
+		rstart := time.Now()
 		l, err := n.s.Reclaim(ctx, old)
 		switch {
 		case err == nil:
 			n.mu.Lock()
 			if cur, ok := n.leases[call]; ok && cur == old {
 				n.leases[call] = l
+				n.until[call] = n.validUntil(rstart)
 			}
 			n.mu.Unlock()
 			n.log.Info().Str("call_id", string(call)).Int64("token", l.Token).Msg("lease reclaimed")

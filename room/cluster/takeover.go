@@ -31,6 +31,7 @@ func (n *Node) Adopt(ctx context.Context, call room.CallID) (bool, error) {
 	if n.cfg.Restore == nil {
 		return false, errors.New("cluster: NodeConfig.Restore is not set")
 	}
+	start := time.Now()
 	l, err := n.s.Acquire(ctx, call)
 	if errors.Is(err, ErrHeld) {
 		return false, nil
@@ -48,6 +49,7 @@ func (n *Node) Adopt(ctx context.Context, call room.CallID) (bool, error) {
 	}
 	n.mu.Lock()
 	n.leases[call] = l
+	n.until[call] = n.validUntil(start)
 	n.mu.Unlock()
 	if err := n.cfg.Restore(data); err != nil {
 		n.mu.Lock()
