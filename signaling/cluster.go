@@ -96,6 +96,9 @@ const (
 	relayAttach = "sig.attach"
 	// relayEvent carries an encoded event to a device's node.
 	relayEvent = "sig.event"
+	// relayEnded tells a call's owner that a member's session ended
+	// without resume.
+	relayEnded = "sig.ended"
 )
 
 // clusterOpTimeout bounds the cluster look-ups a request makes before it

@@ -144,7 +144,7 @@ func (s *Server) HandleRelayed(from, kind, corr string, body []byte) {
 	switch kind {
 	case relayEvent:
 		s.deliverRelayed(body)
-	case relayRequest, relayAttach:
+	case relayRequest, relayAttach, relayEnded:
 		select {
 		case s.cl.in <- relayedMsg{from: from, kind: kind, corr: corr, body: body}:
 		default:
@@ -189,6 +189,16 @@ func (s *Server) runRelayed(m relayedMsg) {
 		}
 	}
 	s.cl.relayed.WithLabelValues("in").Inc()
+	if m.kind == relayEnded {
+		var rc relayedCaller
+		if err := json.Unmarshal(m.body, &rc); err != nil {
+			answer(nil, fmt.Errorf("%w: relayed session end: %v", room.ErrBadRequest, err))
+			return
+		}
+		s.mgr.SessionEnded(rc.caller())
+		answer([]byte("{}"), nil)
+		return
+	}
 	if m.kind == relayAttach {
 		var rc relayedCaller
 		if err := json.Unmarshal(m.body, &rc); err != nil {
@@ -266,4 +276,31 @@ func (s *Server) attach(c room.Caller) ([]room.IncomingCall, *room.CallState) {
 		res.Pending = []room.IncomingCall{}
 	}
 	return res.Pending, res.State
+}
+
+// sessionEnded ends what a session held when it ended without resume: its
+// membership ends as "disconnected", at the call's owner, which may be
+// another node.
+func (s *Server) sessionEnded(c room.Caller) {
+	s.mgr.SessionEnded(c)
+	cl := s.cfg.Cluster
+	if cl == nil {
+		return
+	}
+	sl, ok := s.mgr.Index().Slot(c.User)
+	if !ok || !sl.Member || sl.Device != c.Device || s.mgr.Owns(sl.Call) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+	defer cancel()
+	node, ok, err := cl.Owners.OwnerOf(ctx, sl.Call)
+	if err != nil || !ok || node == cl.NodeID {
+		return
+	}
+	body, _ := json.Marshal(toRelayed(c))
+	cl.Relay.Go(ctx, node, relayEnded, body, func(_ []byte, err error) {
+		if err != nil {
+			s.log.Warn().Err(err).Str("user_id", string(c.User)).Str("call_id", string(sl.Call)).Msg("relay session end")
+		}
+	})
 }

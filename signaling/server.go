@@ -139,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
-	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.clusterOffline(c); s.mgr.SessionEnded(c) })
+	s.hub = newHub(cfg.ResumeGrace, cfg.Logger, s.metrics, func(c room.Caller) { s.clusterOffline(c); s.sessionEnded(c) })
 	if cfg.PeerConfig.Stats == nil {
 		cfg.PeerConfig.Stats = &sfu.Stats{}
 	}

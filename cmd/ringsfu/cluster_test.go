@@ -366,3 +366,31 @@ func TestClusterShutdownHandsCallsOver(t *testing.T) {
 		t.Fatalf("members after accept: %+v", acc.Members)
 	}
 }
+
+// TestClusterSessionEndReachesOwner: a member connected to node B, in a
+// call node A owns, loses its connection and does not resume; when its
+// grace ends on B, A ends its membership as "disconnected".
+func TestClusterSessionEndReachesOwner(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A", "--resume-grace", "1s")
+	b, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B", "--resume-grace", "1s")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, a, "alice", "a1")
+	bob := dialAs(ctx, t, b, "bob", "b1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	bob.Drop()
+	ul, err := client.WaitType[signaling.UserLeft](ctx, alice, signaling.TypeUserLeft)
+	if err != nil {
+		t.Fatalf("alice: no userLeft after bob's grace ended on B: %v", err)
+	}
+	if ul.User.ID != "bob" || ul.Reason != "disconnected" {
+		t.Fatalf("userLeft: %+v", ul)
+	}
+}
