@@ -58,7 +58,7 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 			if s == nil {
 				return errors.New("cluster: not serving yet")
 			}
-			return s.Manager().Restore(snapshot)
+			return s.Adopt(snapshot)
 		},
 		Resync: func() {
 			if s := cn.srv.Load(); s != nil {

@@ -43,9 +43,10 @@ type nodeProc struct {
 
 // startNodeProc runs the binary as a cluster node on loopback and waits
 // for it to listen.
-func startNodeProc(t *testing.T, bin, redisURL, id string) *nodeProc {
+func startNodeProc(t *testing.T, bin, redisURL, id string, extra ...string) *nodeProc {
 	t.Helper()
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--log-format", "json", "--redis-url", redisURL, "--node-id", id)
+	args := append([]string{"--listen", "127.0.0.1:0", "--log-format", "json", "--redis-url", redisURL, "--node-id", id}, extra...)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +90,8 @@ func TestClusterKill9OwnerMidRing(t *testing.T) {
 	}
 	srv := redistest.Start(t)
 	bin := buildBinary(t)
-	a := startNodeProc(t, bin, srv.URL(0), "A")
-	b := startNodeProc(t, bin, srv.URL(0), "B")
+	a := startNodeProc(t, bin, srv.URL(0), "A", "--resume-grace", "5s")
+	b := startNodeProc(t, bin, srv.URL(0), "B", "--resume-grace", "5s")
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	alice := dialAs(ctx, t, a.addr, "alice", "a1")
@@ -148,6 +149,12 @@ func TestClusterKill9OwnerMidRing(t *testing.T) {
 		return false
 	}); err != nil {
 		t.Fatalf("carol (member, on B) was not told of bob's timeout: %v", err)
+	}
+	// Alice's session died with node A and she does not come back: after
+	// the resume grace on the new owner she leaves as disconnected.
+	ul, err := client.WaitType[signaling.UserLeft](ctx, carol, signaling.TypeUserLeft)
+	if err != nil || ul.User.ID != "alice" || ul.Reason != "disconnected" {
+		t.Fatalf("carol: userLeft = %+v %v, want alice disconnected", ul, err)
 	}
 	t.Logf("owner killed; timeout fired once on the survivor %v after the invite", el)
 }
