@@ -137,13 +137,13 @@ func (r *Room) run(c *Caller, reply Reply, f func() (any, error)) error {
 		res, err := f()
 		held := r.cur.held
 		r.cur = nil
+		r.persist() // before the reply: what a client was told survives a takeover
 		if errors.Is(err, errNotHandled) {
 			out = errNotHandled
 		} else if reply != nil {
 			reply(res, err)
 		}
 		r.finishEnding()
-		r.persist()
 		for _, h := range held {
 			r.mgr.cfg.Notifier.Notify(h.to, h.ev)
 		}

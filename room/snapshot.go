@@ -56,7 +56,8 @@ type SnapshotInvitation struct {
 }
 
 // Persister stores call snapshots for a takeover. Persist is called on the
-// room's loop after each command that changed the call (data is the JSON
+// room's loop after each command that changed the call, before its reply
+// (so a reply is only sent once its state is stored) (data is the JSON
 // Snapshot; users are its members and invitees), so it must be quick; it
 // reports failures itself (a fenced write means the call moved).
 type Persister interface {
