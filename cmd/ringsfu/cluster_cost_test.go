@@ -39,8 +39,7 @@ func redisCalls(t *testing.T, addr string) int {
 
 // TestClusterRedisCost measures the Redis commands (as INFO commandstats
 // counts them: each script call plus every command inside it) of one
-// invite → accept
-// → leave cycle between two nodes, net of the nodes' idle traffic
+// invite → accept → leave cycle between two nodes, net of the nodes' idle traffic
 // (heartbeats, renewals, sweeps, inbox reads), and that idle traffic. It
 // asserts only loose bounds; the figures are logged for the README.
 func TestClusterRedisCost(t *testing.T) {
