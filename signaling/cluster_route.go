@@ -144,7 +144,7 @@ func (s *Server) HandleRelayed(from, kind, corr string, body []byte) {
 	switch kind {
 	case relayEvent:
 		s.deliverRelayed(body)
-	case relayRequest, relayAttach, relayEnded:
+	case relayRequest, relayAttach, relayEnded, relayTakeSession:
 		select {
 		case s.cl.in <- relayedMsg{from: from, kind: kind, corr: corr, body: body}:
 		default:
@@ -189,6 +189,10 @@ func (s *Server) runRelayed(m relayedMsg) {
 		}
 	}
 	s.cl.relayed.WithLabelValues("in").Inc()
+	if m.kind == relayTakeSession {
+		answer(s.giveUpSession(m.body))
+		return
+	}
 	if m.kind == relayEnded {
 		var rc relayedCaller
 		if err := json.Unmarshal(m.body, &rc); err != nil {

@@ -241,7 +241,7 @@ func (s *Server) untrack(c *conn) {
 // signIn completes a valid hello: it binds the connection to a session,
 // answers with the hello result, then releases events held meanwhile.
 func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest) {
-	sess, resumed, old, err := s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
+	sess, resumed, old, err := s.attachSession(c, ident, hello)
 	if err != nil {
 		c.sendErr(id, err)
 		c.closeWith(CloseGoingAway, "shutting down")

@@ -394,3 +394,73 @@ func TestClusterSessionEndReachesOwner(t *testing.T) {
 		t.Fatalf("userLeft: %+v", ul)
 	}
 }
+
+// TestClusterResumeOnAnotherNode: a member's connection to node B drops
+// and the device signs in again on node C with resume, as a client behind
+// a round-robin load balancer does: it gets the same session back
+// (resumed), the call never saw it leave — not even after B's grace would
+// have ended — and a live connection on B is closed with 4009 when the
+// device signs in elsewhere.
+func TestClusterResumeOnAnotherNode(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A", "--resume-grace", "1s")
+	b, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B", "--resume-grace", "1s")
+	c, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "C", "--resume-grace", "1s")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, a, "alice", "a1")
+	bob := dialAs(ctx, t, b, "bob", "b1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	sid := bob.SessionID()
+	bob.Drop()
+	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob2, err := client.Dial(ctx, client.Config{URL: "ws://" + c + "/v1/signal", Token: tok, DeviceID: "b1", Resume: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob2.Close()
+	h := bob2.Hello()
+	if !h.Resumed || h.SessionID != sid || h.Call == nil || h.Call.CallID != res.CallID {
+		t.Fatalf("resume on C: resumed=%v session=%s (was %s) call=%+v", h.Resumed, h.SessionID, sid, h.Call)
+	}
+	// Past B's grace: bob is still a member (no userLeft), and requests
+	// from C reach the call.
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer wcancel()
+	if _, err := client.WaitType[signaling.UserLeft](wctx, alice, signaling.TypeUserLeft); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("alice saw bob leave after his resume on another node: %v", err)
+	}
+	if err := bob2.SetDevice(ctx, signaling.SetDeviceRequest{CallID: res.CallID, Camera: client.Bool(false)}); err != nil {
+		t.Fatalf("setDevice from C after resume: %v", err)
+	}
+	// A live connection elsewhere is taken over with 4009: bob's device
+	// signs in on A while connected to C.
+	bob3 := dialAs(ctx, t, a, "bob", "b1")
+	if !bob3.Hello().Resumed || bob3.Hello().SessionID != sid {
+		t.Fatalf("take-over on A: %+v", bob3.Hello())
+	}
+	select {
+	case <-bob2.Done():
+		if bob2.CloseCode() != signaling.CloseSessionTakenBy {
+			t.Fatalf("the connection on C closed with %d, want 4009", bob2.CloseCode())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection on C was not closed")
+	}
+	if err := bob3.Leave(ctx, res.CallID); err != nil {
+		t.Fatal(err)
+	}
+	ul, err := client.WaitType[signaling.UserLeft](ctx, alice, signaling.TypeUserLeft)
+	if err != nil || ul.Reason != "left" {
+		t.Fatalf("userLeft = %+v %v, want left", ul, err)
+	}
+}
