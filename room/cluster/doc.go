@@ -139,7 +139,9 @@
 // refreshed by each write, so a dead node's inbox disappears. Package
 // signaling decides what is relayed (signaling/cluster*.go): every request
 // naming a call another node owns, sign-in look-ups of pending
-// invitations and membership, and events for devices on other nodes.
+// invitations and membership, events for devices on other nodes, the end
+// of a member's session (to the call's owner), and the take-over of a
+// device's session by the node it signs in on next (same session id).
 //
 // # Presence and resume (presence.go)
 //
