@@ -464,3 +464,57 @@ func TestClusterResumeOnAnotherNode(t *testing.T) {
 		t.Fatalf("userLeft = %+v %v, want left", ul, err)
 	}
 }
+
+// TestClusterInitiatorLeaveAndDeclineAcrossNodes: endCallWhenInitiatorLeave
+// ends the call for members on other nodes and cancels waiting invitees
+// there; a decline from another node reaches the inviter.
+func TestClusterInitiatorLeaveAndDeclineAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	n1, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "N1")
+	n2, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "N2")
+	n3, _, _ := startServe(t, "--redis-url", srv.URL(0), "--node-id", "N3")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, n1, "alice", "a1")
+	bob := dialAs(ctx, t, n2, "bob", "b1")
+	carol := dialAs(ctx, t, n3, "carol", "c1")
+	dave := dialAs(ctx, t, n3, "dave", "d1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video",
+		CallConfig: &signaling.CallConfig{EndCallWhenInitiatorLeave: client.Bool(true)},
+		Invitees:   []signaling.User{{ID: "bob"}, {ID: "carol"}, {ID: "dave"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client.Client{bob, carol, dave} {
+		if _, err := c.IncomingCall(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dave.Reject(ctx, res.CallID, "", ""); err != nil {
+		t.Fatalf("reject from N3: %v", err)
+	}
+	if _, err := client.WaitType[signaling.OutgoingCallAnswer](ctx, alice, signaling.TypeOutgoingCallDeclined); err != nil {
+		t.Fatalf("alice: no outgoingCallDeclined: %v", err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Leave(ctx, res.CallID); err != nil {
+		t.Fatal(err)
+	}
+	ce, err := client.WaitType[signaling.CallEnded](ctx, bob, signaling.TypeCallEnded)
+	if err != nil || ce.Reason != "initiatorLeft" {
+		t.Fatalf("bob on N2: callEnded = %+v %v", ce, err)
+	}
+	cc, err := client.WaitType[signaling.IncomingCallCanceled](ctx, carol, signaling.TypeIncomingCallCanceled)
+	if err != nil || cc.Reason != "callEnded" {
+		t.Fatalf("carol on N3: incomingCallCanceled = %+v %v", cc, err)
+	}
+	// Everyone is free again, across nodes: bob can start a call with carol.
+	if _, err := bob.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "carol"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.IncomingCall(ctx); err != nil {
+		t.Fatalf("carol not rung after the first call ended: %v", err)
+	}
+}
