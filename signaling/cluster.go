@@ -68,8 +68,8 @@ type Resumes interface {
 	KeepResume(ctx context.Context, session, user, device, claim string, ttl time.Duration) error
 	// ResumeOf returns a session's record; room.ErrNotFound when none.
 	ResumeOf(ctx context.Context, session string) (user, device, claim, node string, err error)
-	// MoveResume hands session from node from to this node
-	// (compare-and-set: of two nodes only one wins).
+	// MoveResume hands session from node from, which must be gone, to
+	// this node (compare-and-set: of two nodes only one wins).
 	MoveResume(ctx context.Context, session, from string, ttl time.Duration) error
 	// DeleteResume removes the record if it names this node.
 	DeleteResume(ctx context.Context, session string) error
@@ -100,6 +100,10 @@ const (
 	// without resume.
 	relayEnded = "sig.ended"
 )
+
+// resumeRecordTTL bounds how long a session can be resumed on another node
+// after its node died; it is written again at every sign-in.
+const resumeRecordTTL = time.Hour
 
 // clusterOpTimeout bounds the cluster look-ups a request makes before it
 // is relayed.

@@ -100,6 +100,9 @@ func (s *Server) clusterOnline(sess *session) {
 	if err := cl.Directory.SetPresence(ctx, sess.user, sess.device, sess.id); err != nil {
 		s.log.Warn().Err(err).Str("session_id", sess.id).Msg("presence")
 	}
+	if err := cl.Resumes.KeepResume(ctx, sess.id, sess.user, sess.device, sess.claim, resumeRecordTTL); err != nil {
+		s.log.Warn().Err(err).Str("session_id", sess.id).Msg("resume record")
+	}
 }
 
 // clusterOffline removes an ended session from the directory.

@@ -36,6 +36,11 @@ func (s *Server) attachSession(c *conn, ident Identity, hello *HelloRequest) (*s
 	defer cancel()
 	devs, err := cl.Directory.DeviceNodes(ctx, ident.UserID)
 	node := devs[hello.DeviceID]
+	if err == nil && node == "" && hello.Resume != "" {
+		if sess, ok := s.resumeFromDeadNode(ctx, c, ident, hello); ok {
+			return sess, true, nil, nil
+		}
+	}
 	if err != nil || node == "" || node == cl.NodeID {
 		return s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
 	}
@@ -139,4 +144,26 @@ func (h *hub) release(user, device string) (string, *conn) {
 	}
 	h.metrics.sessions.Dec()
 	return s.id, s.conn
+}
+
+// resumeFromDeadNode resumes, here, a session whose node is gone (died or
+// handed its calls over): its resume record must name the same user and
+// device, and the record moves to this node only if that node's heartbeat
+// is gone, so a session is resumed once. Its call membership was kept by
+// the call's new owner during the resume grace (Adopt).
+func (s *Server) resumeFromDeadNode(ctx context.Context, c *conn, ident Identity, hello *HelloRequest) (*session, bool) {
+	cl := s.cfg.Cluster
+	user, device, _, node, err := cl.Resumes.ResumeOf(ctx, hello.Resume)
+	if err != nil || user != ident.UserID || device != hello.DeviceID || node == cl.NodeID {
+		return nil, false
+	}
+	if err := cl.Resumes.MoveResume(ctx, hello.Resume, node, resumeRecordTTL); err != nil {
+		return nil, false
+	}
+	sess, err := s.hub.attachAs(c, ident, hello.DeviceID, hello.Resume)
+	if err != nil {
+		return nil, false
+	}
+	s.log.Info().Str("session_id", sess.id).Str("from_node", node).Msg("session resumed from a node that is gone")
+	return sess, true
 }

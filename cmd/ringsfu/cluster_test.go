@@ -340,11 +340,24 @@ func TestClusterShutdownHandsCallsOver(t *testing.T) {
 	if err := <-doneA; err != nil {
 		t.Fatalf("node A: %v", err)
 	}
-	// Alice reconnects to B: her call is there, adopted from A.
+	// Alice reconnects to B with resume: the same session, and her call is
+	// there, adopted from A.
+	sid := alice.SessionID()
+	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var st *signaling.CallState
 	deadline := time.Now().Add(10 * time.Second)
 	for st == nil {
-		c := dialAs(ctx, t, b, "alice", "a1")
+		c, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "a1", Resume: sid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		if h := c.Hello(); !h.Resumed || h.SessionID != sid {
+			t.Fatalf("resume on B after A left: resumed=%v session %s, want %s", h.Resumed, h.SessionID, sid)
+		}
 		st = c.Hello().Call
 		if st == nil {
 			_ = c.Close()

@@ -136,11 +136,15 @@ func (s *Store) ResumeOf(ctx context.Context, session string) (user, device, cla
 	return v["user"], v["device"], v["claim"], v["node"], nil
 }
 
-// moveResumeScript: KEYS resume; ARGV from, to, ttl ms.
+// moveResumeScript: KEYS resume; ARGV from, to, ttl ms, prefix. A
+// session moves only from a node whose heartbeat is gone: a live node
+// gives its sessions up itself (signaling's take-over), and a session that
+// ended there has no record.
 var moveResumeScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'node')
 if not cur then return {0, ''} end
 if cur ~= ARGV[1] then return {0, cur} end
+if redis.call('EXISTS', ARGV[4] .. 'node:' .. cur) == 1 then return {0, cur} end
 redis.call('HSET', KEYS[1], 'node', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, ARGV[2]}
@@ -149,13 +153,15 @@ return {1, ARGV[2]}
 // ErrMoved means a resume record no longer names the node a mover expected.
 var ErrMoved = errors.New("cluster: session moved to another node")
 
-// MoveResume hands a session from node from to this node
-// (compare-and-set), so that of two nodes resuming one session only one
-// wins; the loser gets ErrMoved. The record's lifetime becomes ttl.
+// MoveResume hands a session from node from, which must be gone (its
+// heartbeat expired or removed), to this node (compare-and-set), so that of
+// two nodes resuming one session only one wins; the loser, or a mover
+// whose from-node is alive, gets ErrMoved. The record's lifetime becomes
+// ttl.
 func (s *Store) MoveResume(ctx context.Context, session, from string, ttl time.Duration) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := moveResumeScript.Run(ctx, s.rdb, []string{s.resumeKey(session)}, from, s.cfg.NodeID, ms(ttl)).Slice()
+	res, err := moveResumeScript.Run(ctx, s.rdb, []string{s.resumeKey(session)}, from, s.cfg.NodeID, ms(ttl), s.cfg.Prefix).Slice()
 	if err != nil {
 		return wrap("move resume", err)
 	}

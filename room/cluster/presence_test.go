@@ -93,6 +93,16 @@ func TestResumeMoveOneWinner(t *testing.T) {
 	if _, _, _, _, err := a.ResumeOf(ctx, "nope"); !errors.Is(err, room.ErrNotFound) {
 		t.Fatalf("missing record: %v", err)
 	}
+	// While A is alive, nobody can move its session.
+	if err := a.Heartbeat(ctx, Load{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := newStore(t, p, "X", Config{}).MoveResume(ctx, "s1", "A", time.Minute); !errors.Is(err, ErrMoved) {
+		t.Fatalf("moved a live node's session: %v", err)
+	}
+	if err := a.Leave(ctx); err != nil { // A is gone
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	wins := make(chan string, 2)
 	for _, n := range []string{"B", "C"} {
