@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -121,6 +122,15 @@ type clusterState struct {
 
 // relayQueue bounds the relayed requests waiting for the worker.
 const relayQueue = 4096
+
+// check reports a Cluster with a missing part.
+func (cl *Cluster) check() error {
+	if cl.NodeID == "" || cl.Index == nil || cl.Ownership == nil || cl.Deadlines == nil || cl.Persister == nil ||
+		cl.Owners == nil || cl.Directory == nil || cl.Resumes == nil || cl.Relay == nil || cl.Placer == nil {
+		return fmt.Errorf("signaling: Config.Cluster needs every field set: %w", ErrBadRequest)
+	}
+	return nil
+}
 
 // clusterManager sets the Manager's shared state from the cluster, if any.
 func (s *Server) clusterManager(mc *room.ManagerConfig) {

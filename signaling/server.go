@@ -122,6 +122,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AppID == "" || cfg.AppSecret == "" {
 		return nil, fmt.Errorf("signaling: app id and secret are required: %w", ErrBadRequest)
 	}
+	if cfg.Cluster != nil {
+		if err := cfg.Cluster.check(); err != nil {
+			return nil, err
+		}
+	}
 	cfg.setDefaults()
 	s := &Server{
 		cfg:      cfg,
