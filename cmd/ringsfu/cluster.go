@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringsfu/ringsfu/room"
 	"github.com/ringsfu/ringsfu/room/cluster"
+	"github.com/ringsfu/ringsfu/sfu"
 	"github.com/ringsfu/ringsfu/signaling"
 )
 
@@ -32,7 +33,7 @@ type clusterNode struct {
 // answers, starts the relay reader and the node's heartbeat, lease renewal
 // and deadline sweep, and returns what signaling needs. Relayed messages
 // are dropped until attach is called.
-func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Cluster, error) {
+func startCluster(cfg Config, log zerolog.Logger, stats *sfu.Stats) (*clusterNode, *signaling.Cluster, error) {
 	store, err := cluster.Open(cluster.Config{URL: cfg.RedisURL, NodeID: cfg.NodeID})
 	if err != nil {
 		return nil, nil, err
@@ -49,7 +50,7 @@ func startCluster(cfg Config, log zerolog.Logger) (*clusterNode, *signaling.Clus
 		_ = store.Close()
 		return nil, nil, fmt.Errorf("cluster: redis at %s: %w", redactURL(cfg.RedisURL), err)
 	}
-	cpu := &cpuMeter{}
+	cpu := &cpuMeter{stats: stats}
 	cn.node = cluster.NewNode(store, cluster.NodeConfig{
 		Logger: log,
 		Load:   cpu.load,

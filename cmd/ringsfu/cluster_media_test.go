@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/ringsfu/ringsfu/room/cluster"
 	"github.com/ringsfu/ringsfu/room/cluster/redistest"
 	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/signaling/client"
@@ -84,5 +85,31 @@ func TestClusterMediaAcrossSignalingNodes(t *testing.T) {
 			t.Fatalf("alice received %d RTP packets of bob's audio, want 25", got.Load())
 		}
 		time.Sleep(20 * time.Millisecond) // polling a counter, with a deadline
+	}
+	// The owner's heartbeat reports what it forwards (placement input).
+	probe, err := cluster.Open(cluster.Config{URL: srv.URL(0), NodeID: "probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	for {
+		live, _, err := probe.Nodes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pps := -1.0
+		for _, n := range live {
+			if n.ID == "A" {
+				pps = n.Load.PacketsPerSec
+			}
+		}
+		if pps > 0 {
+			t.Logf("node A's heartbeat: %.0f packets/s forwarded", pps)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node A's heartbeat reports %.0f packets/s while forwarding audio", pps)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the next heartbeat, with a deadline
 	}
 }

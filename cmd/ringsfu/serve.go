@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ringsfu/ringsfu/media"
+	"github.com/ringsfu/ringsfu/sfu"
 	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/webclient"
 )
@@ -47,8 +48,10 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	defer eng.Close()
 	var cn *clusterNode
 	var cl *signaling.Cluster
+	var peer sfu.PeerConfig // the defaults; in a cluster its Stats feed the heartbeat's packets/s
 	if cfg.RedisURL != "" {
-		if cn, cl, err = startCluster(cfg, log); err != nil {
+		peer.Stats = &sfu.Stats{}
+		if cn, cl, err = startCluster(cfg, log, peer.Stats); err != nil {
 			return err
 		}
 		defer cn.Close()
@@ -67,6 +70,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		Registerer:     reg,
 		Logger:         log,
 		Cluster:        cl,
+		PeerConfig:     peer,
 	})
 	if err != nil {
 		return err
