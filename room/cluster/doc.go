@@ -28,7 +28,7 @@
 //	P nodes             set of node ids (index; stale members pruned by readers)
 //	P inbox:{node}      stream of relayed messages  PX InboxTTL, MAXLEN ~ InboxMax
 //	P presence:{user}   hash device → "node/session"  PX PresenceTTL
-//	P resume:{session}  hash user, device, claim, node  PX ResumeTTL
+//	P resume:{session}  hash user, device, claim, node  PX 1 h (signaling)
 //
 // Times that decide correctness (lease expiry, heartbeat freshness, deadline
 // due-ness) are all Redis's: TTLs run on the Redis clock, heartbeats carry
@@ -115,7 +115,10 @@
 // lease. A due deadline of an ownerless call triggers the same adoption
 // at once. The old owner, if it comes back (SIGCONT), fails its next
 // renewal (fenced) and abandons its room silently (room.Manager.Abandon);
-// any write it attempts meanwhile is fenced. Not yet: telling members
+// any write it attempts meanwhile is fenced, and before that renewal it
+// already serves nothing from its copy: Node.Valid (room.Ownership) knows
+// by the node's own clock that the lease may have lapsed (9/10 of LeaseTTL
+// after the last successful renewal), so requests go to the new owner. Not yet: telling members
 // mediaReset {callID, reason: "ownerChanged"}.
 //
 // # Graceful hand-over
@@ -149,8 +152,12 @@
 // valid only while its node's heartbeat is fresh, so a dead node's devices
 // vanish without per-session refreshes (the hash TTL only collects
 // garbage). resume:{session} keeps what a session needs to resume on
-// another node (user, device, token claim, node); Move is compare-and-set
-// on the node so two nodes cannot both resume one session.
+// another node (user, device, token claim, node), written at every sign-in
+// with a 1 h TTL. A device that signs in on another node while its session
+// lives (connected or in grace) takes it over through the relay
+// (signaling's sig.takeSession); a session whose node is gone is moved
+// with MoveResume, compare-and-set on the node and only from a node whose
+// heartbeat is gone, so one session is resumed once.
 //
 // # Redis outage
 //
