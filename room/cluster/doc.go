@@ -19,15 +19,15 @@
 // reconnect it re-reads the keys, which are the truth.
 //
 //	P call:{id}:lease   string "token/node"      PX LeaseTTL   who owns a call
-//	P call:{id}:fence   string counter           PX FenceTTL   last token issued
-//	P call:{id}:snap    string (opaque bytes)    PX FenceTTL   the call, for takeover
-//	P owned:{node}      set of call ids          PX FenceTTL   what a node claims to own
+//	P call:{id}:fence   string counter           PX GarbageTTL   last token issued
+//	P call:{id}:snap    string (opaque bytes)    PX GarbageTTL   the call, for takeover
+//	P owned:{node}      set of call ids          PX GarbageTTL   what a node claims to own
 //	P busy:{user}       string "call|m|device" or "call|r|"  PX GarbageTTL   one call or ring per user
 //	P deadlines         sorted set, score = due unix ms, member "call/what"
 //	P node:{id}         string (JSON Heartbeat)  PX NodeTTL    liveness and load
 //	P nodes             set of node ids (index; stale members pruned by readers)
-//	P inbox:{node}      stream of relayed messages  PX InboxTTL, MAXLEN ~ InboxMax
-//	P presence:{user}   hash device → "node/session"  PX PresenceTTL
+//	P inbox:{node}      stream of relayed messages  PX 5 min, MAXLEN ~ InboxMax
+//	P presence:{user}   hash device → "node/session"  PX GarbageTTL
 //	P resume:{session}  hash user, device, claim, node  PX 1 h (signaling)
 //
 // Times that decide correctness (lease expiry, heartbeat freshness, deadline
