@@ -23,9 +23,9 @@
 //	P call:{id}:snap    string (opaque bytes)    PX GarbageTTL   the call, for takeover
 //	P owned:{node}      set of call ids          PX GarbageTTL   what a node claims to own
 //	P busy:{user}       string "call|m|device" or "call|r|"  PX GarbageTTL   one call or ring per user
-//	P deadlines         sorted set, score = due unix ms, member "call/what"
-//	P node:{id}         string (JSON Heartbeat)  PX NodeTTL    liveness and load
-//	P nodes             set of node ids (index; stale members pruned by readers)
+//	P deadlines         sorted set, score = due unix ms, member "call|what"
+//	P node:{id}         hash cpu, pps, calls, draining, at   PX NodeTTL   liveness and load
+//	P nodes             set of node ids (a dead node stays until its calls are adopted)
 //	P inbox:{node}      stream of relayed messages  PX 5 min, MAXLEN ~ InboxMax
 //	P presence:{user}   hash device → "node/session"  PX GarbageTTL
 //	P resume:{session}  hash user, device, claim, node  PX 1 h (signaling)
