@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 6s
 
-.PHONY: test test-go fuzz vet build run test-browser deps-browser soak soak-short fuzz-and-soak
+.PHONY: test test-go fuzz vet build run test-browser deps-browser deps-redis soak soak-short fuzz-and-soak
 
 test: vet test-go fuzz-and-soak test-browser
 
@@ -10,7 +10,8 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 
-test-go:
+# The cluster tests start their own redis-server (room/cluster/redistest).
+test-go: deps-redis
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Bounded fuzzing of every parser that reads bytes from the network, one
@@ -54,6 +55,12 @@ run:
 deps-browser:
 	@command -v chromium >/dev/null || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
 	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends chromium; }
+
+# Debian's redis-server, installed when missing (as root, or through sudo);
+# the tests start their own instances on free loopback ports.
+deps-redis:
+	@command -v redis-server >/dev/null || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends redis-server; }
 
 # End-to-end tests of the JS SDK in real headless Chromium (Debian's
 # /usr/bin/chromium; see webclient/test). The server binary is built once per

@@ -4,8 +4,11 @@
 //
 // The Manager maps call ids to rooms and keeps the one cross-call rule: a user
 // is a member of at most one call, or has a waiting invitation in at most one
-// call ("busy"). That index lives under one small mutex which is never held
-// while calling into a room.
+// call ("busy"). That index is a UserIndex (in memory by default, in Redis
+// for a cluster through package room/cluster), consulted under one small
+// mutex which is never held while calling into a room. Call ownership and
+// ring deadlines likewise sit behind the Ownership and Deadlines
+// interfaces (cluster_state.go); package room never imports room/cluster.
 //
 // Goroutine model: every Room has exactly one goroutine (its loop) that owns
 // all of its state. Requests are closures sent to the loop and run to

@@ -33,6 +33,15 @@ type ManagerConfig struct {
 	PeerConfig sfu.PeerConfig
 	// Logger is the parent logger. Default: a disabled logger.
 	Logger zerolog.Logger
+	// Index, Ownership and Deadlines hold what calls share beyond their
+	// rooms (cluster_state.go). Default: in memory (one process).
+	Index     UserIndex
+	Ownership Ownership
+	Deadlines Deadlines
+	// Persister, if set, stores each call's snapshot after every command
+	// that changed it, so another node can take the call over
+	// (snapshot.go). Default: none.
+	Persister Persister
 	// MaxCallSize caps members plus waiting invitees of one call; a
 	// request that would pass it is refused with ErrTooLarge and changes
 	// nothing. Zero or less means DefaultMaxCallSize.
@@ -49,8 +58,8 @@ const (
 	DefaultMaxOutstandingInvites = 100
 )
 
-// slot is one user's place in the cross-call index: a member of a call (on
-// one device), or ringing (a waiting invitation) in a call.
+// slot is one user's place in the cross-call index as the Manager's
+// request routing reads it (see Slot).
 type slot struct {
 	call   CallID
 	member bool
@@ -74,7 +83,8 @@ type Manager struct {
 	mu     sync.Mutex
 	closed bool                 // guarded by mu
 	rooms  map[CallID]*Room     // guarded by mu
-	users  map[UserID]slot      // guarded by mu; change only through setSlot and dropSlot
+	users  map[UserID]slot      // guarded by mu; this node's slots, mirrored for the counts; change only through setSlot and dropSlot
+	index  UserIndex            // its own locking; the truth for busy
 	names  map[UserID]nameEntry // guarded by mu
 	counts counts               // guarded by mu
 }
@@ -96,12 +106,22 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	if cfg.MaxOutstandingInvites <= 0 {
 		cfg.MaxOutstandingInvites = DefaultMaxOutstandingInvites
 	}
+	if cfg.Index == nil {
+		cfg.Index = newMemoryIndex()
+	}
+	if cfg.Ownership == nil {
+		cfg.Ownership = localOwnership{}
+	}
+	if cfg.Deadlines == nil {
+		cfg.Deadlines = clockDeadlines{clock: cfg.Clock}
+	}
 	return &Manager{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		closing: make(chan struct{}),
 		rooms:   make(map[CallID]*Room),
 		users:   make(map[UserID]slot),
+		index:   cfg.Index,
 		names:   make(map[UserID]nameEntry),
 		counts:  counts{sent: make(map[UserID]int)},
 	}, nil
@@ -191,11 +211,11 @@ func newID(prefix string) string {
 func (m *Manager) lookup(u UserID) (slot, *Room, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.users[u]
+	s, ok := m.index.Slot(u)
 	if !ok {
 		return slot{}, nil, false
 	}
-	return s, m.rooms[s.call], true
+	return slot{call: s.Call, member: s.Member, device: s.Device}, m.rooms[s.Call], true
 }
 
 // room returns the live room of a call, or nil.
@@ -208,39 +228,40 @@ func (m *Manager) room(id CallID) *Room {
 // reserveRing marks u as ringing in call unless it is busy elsewhere. It
 // returns false when u is a member of, or ringing in, another call.
 func (m *Manager) reserveRing(u UserID, call CallID) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s, ok := m.users[u]; ok {
-		return s.call == call
+	ok, err := m.index.ReserveRing(u, call)
+	if err != nil {
+		// The shared index could not be asked: nobody can tell whether u
+		// is free, so u is not rung (reported as busy).
+		m.log.Warn().Err(err).Str("user_id", string(u)).Str("call_id", string(call)).Msg("busy index unavailable")
+		return false
 	}
-	m.setSlot(u, slot{call: call})
-	return true
+	if ok {
+		m.mu.Lock()
+		if cur, had := m.users[u]; !had || cur.call != call {
+			m.setSlot(u, slot{call: call})
+		}
+		m.mu.Unlock()
+	}
+	return ok
 }
 
 // claimMember makes u a member of call on device dev. A waiting invitation
 // of u in another call is displaced: its call id is returned so that the
 // caller can reject it as busy on u's behalf (PROTOCOL.md §8 rule 7).
 func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced CallID, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.users[u]
-	switch {
-	case !ok:
-	case s.member && s.call == call && s.device == dev:
-		return "", nil
-	case s.member && s.call == call:
-		return "", fmt.Errorf("%w: the call is held by another device of this user", ErrConflict)
-	case s.member:
-		return "", fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
-	case s.call != call:
-		displaced = s.call
+	displaced, err = m.index.ClaimMember(u, call, dev)
+	if err != nil {
+		return "", err
 	}
+	m.mu.Lock()
 	m.setSlot(u, slot{call: call, member: true, device: dev})
+	m.mu.Unlock()
 	return displaced, nil
 }
 
 // release frees u's slot if it belongs to call.
 func (m *Manager) release(u UserID, call CallID) {
+	m.index.Release(call, u)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s, ok := m.users[u]; ok && s.call == call {
@@ -274,13 +295,13 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 	if _, ok := m.rooms[id]; ok {
 		return nil, "", fmt.Errorf("%w: call %s is live and you are not in it", ErrConflict, id)
 	}
-	s, ok := m.users[c.User]
-	var displaced CallID
-	if ok {
-		if s.member {
-			return nil, "", fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
-		}
-		displaced = s.call
+	if err := m.cfg.Ownership.Own(id); err != nil {
+		return nil, "", err
+	}
+	displaced, err := m.index.ClaimMember(c.User, id, c.Device)
+	if err != nil {
+		m.cfg.Ownership.Disown(id)
+		return nil, "", err
 	}
 	m.setSlot(c.User, slot{call: id, member: true, device: c.Device})
 	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)
@@ -297,8 +318,10 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 func (m *Manager) unregister(r *Room, users, inviters []UserID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.index.Release(r.id, users...)
 	if m.rooms[r.id] == r {
 		delete(m.rooms, r.id)
+		m.cfg.Ownership.Disown(r.id) // last: the slots were released under the call's ownership
 	}
 	for _, u := range users {
 		if s, ok := m.users[u]; ok && s.call == r.id {

@@ -46,17 +46,19 @@ type Room struct {
 	cmds chan func()
 	done chan struct{}
 
-	typ         CallType
-	cfg         Config
-	initiator   UserID
-	startedAt   time.Time
-	members     []*member
-	invitees    []*invitee
-	invitations map[InvitationID]*invitation
-	everUsers   []UserID // everyone who was ever a member, in order
-	othersEver  bool     // someone other than the initiator was ever a member
-	ending      string   // non-empty once the call is over: the reason
-	cur         *cmdCtx  // the request being processed, if any
+	typ          CallType
+	cfg          Config
+	initiator    UserID
+	startedAt    time.Time
+	members      []*member
+	invitees     []*invitee
+	invitations  map[InvitationID]*invitation
+	everUsers    []UserID // everyone who was ever a member, in order
+	othersEver   bool     // someone other than the initiator was ever a member
+	ending       string   // non-empty once the call is over: the reason
+	abandoned    bool     // the call moved to another node: end silently (Manager.Abandon)
+	lastSnapshot []byte   // the last snapshot handed to the Persister (snapshot.go)
+	cur          *cmdCtx  // the request being processed, if any
 }
 
 // cmdCtx holds the events a request addressed to its own device; they are
@@ -135,6 +137,7 @@ func (r *Room) run(c *Caller, reply Reply, f func() (any, error)) error {
 		res, err := f()
 		held := r.cur.held
 		r.cur = nil
+		r.persist() // before the reply: what a client was told survives a takeover
 		if errors.Is(err, errNotHandled) {
 			out = errNotHandled
 		} else if reply != nil {
@@ -193,7 +196,7 @@ func (r *Room) end(reason string) {
 
 // finishEnding unregisters an ending room and stops its timers.
 func (r *Room) finishEnding() {
-	if r.ending == "" {
+	if r.ending == "" || r.abandoned {
 		return
 	}
 	r.stopTimers()

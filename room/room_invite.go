@@ -56,7 +56,7 @@ func (r *Room) invite(c Caller, req InviteRequest, initial bool) (any, error) {
 	if len(ringing) > 0 {
 		r.invitations[inv.id] = inv
 		id := inv.id
-		inv.timer = r.mgr.cfg.Clock.AfterFunc(req.Timeout, func() {
+		inv.timer = r.mgr.cfg.Deadlines.Schedule(r.id, string(id), req.Timeout, func() {
 			r.post(func() { r.timeout(id) })
 		})
 		users := make([]User, len(ringing))

@@ -13,4 +13,12 @@
 // its bounded send queue; a full queue drops the connection as a slow
 // consumer. Each session in its resume grace period has one timer. The
 // Server owns all of them and waits for them in Shutdown.
+//
+// Cluster mode (Config.Cluster, cluster*.go): requests about a call
+// another node owns are relayed to it and answered when it replies; events
+// reach devices on other nodes through the directory; a device's session
+// moves to whichever node it signs in on. One relay worker goroutine runs
+// the requests other nodes relay here, in order, and a goroutine per
+// adopted call waits out its members' resume grace; both end in Shutdown.
+// Without Config.Cluster none of this runs.
 package signaling

@@ -12,8 +12,15 @@ import (
 // Manager. Every request gets exactly one reply when it has an id, and an
 // error without id when it has none and fails.
 func (s *Server) handle(c *conn, id *string, v validator) {
-	caller := c.sess.caller()
-	reply := c.reply(id)
+	if s.routeRemote(c, id, v) {
+		return
+	}
+	s.dispatch(c.sess.caller(), c.reply(id), v)
+}
+
+// dispatch runs one validated request of caller against the local room
+// Manager; reply gets its outcome exactly once.
+func (s *Server) dispatch(caller room.Caller, reply room.Reply, v validator) {
 	switch r := v.(type) {
 	case *InviteRequest:
 		s.mgr.Invite(caller, inviteFromWire(r), reply)

@@ -80,6 +80,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger is the parent logger.
 	Logger zerolog.Logger
+	// Cluster, when set, makes this server one node of a cluster
+	// (cluster.go). Default nil: a single node.
+	Cluster *Cluster
 }
 
 func (c *Config) setDefaults() {
@@ -133,6 +136,7 @@ type Server struct {
 	draining atomic.Bool    // Shutdown has begun
 	refusing atomic.Bool    // Refuse was called: new upgrades get 503
 	wg       sync.WaitGroup // connection pumps
+	cl       clusterState   // zero on a single node
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{} // guarded by mu
@@ -143,6 +147,11 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.AppID == "" || cfg.AppSecret == "" {
 		return nil, fmt.Errorf("signaling: app id and secret are required: %w", ErrBadRequest)
+	}
+	if cfg.Cluster != nil {
+		if err := cfg.Cluster.check(); err != nil {
+			return nil, err
+		}
 	}
 	cfg.setDefaults()
 	s := &Server{
@@ -162,7 +171,7 @@ func New(cfg Config) (*Server, error) {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
-	s.hub = newHub(cfg.ResumeGrace, cfg.MaxDevices, cfg.Logger, s.metrics, func(c room.Caller) { s.mgr.SessionEnded(c) })
+	s.hub = newHub(cfg.ResumeGrace, cfg.MaxDevices, cfg.Logger, s.metrics, func(c room.Caller) { s.clusterOffline(c); s.sessionEnded(c) })
 	if cfg.PeerConfig.Stats == nil {
 		cfg.PeerConfig.Stats = &sfu.Stats{}
 	}
@@ -173,7 +182,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Observer != nil {
 		obs = append(obs, cfg.Observer)
 	}
-	mgr, err := room.NewManager(room.ManagerConfig{
+	mc := room.ManagerConfig{
 		Notifier:   s.hub,
 		Clock:      cfg.Clock,
 		Defaults:   cfg.CallDefaults,
@@ -184,7 +193,9 @@ func New(cfg Config) (*Server, error) {
 
 		MaxCallSize:           cfg.MaxCallSize,
 		MaxOutstandingInvites: cfg.MaxOutstandingInvites,
-	})
+	}
+	s.clusterManager(&mc)
+	mgr, err := room.NewManager(mc)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: %w", err)
 	}
@@ -192,6 +203,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(s.gauges()...)
 	}
+	s.startCluster()
 	return s, nil
 }
 
@@ -279,7 +291,7 @@ func (s *Server) untrack(c *conn) {
 // signIn completes a valid hello: it binds the connection to a session,
 // answers with the hello result, then releases events held meanwhile.
 func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest) {
-	at, err := s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
+	at, err := s.attachSession(c, ident, hello)
 	if err != nil {
 		c.sendErr(id, err)
 		c.closeWith(CloseGoingAway, "shutting down")
@@ -301,7 +313,8 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		old.closeWith(CloseSessionTakenBy, "session taken over")
 	}
 	s.mgr.SetTokenName(room.UserID(ident.UserID), ident.Name)
-	pending, state := s.mgr.Attach(sess.caller())
+	s.clusterOnline(sess)
+	pending, state := s.attach(sess.caller())
 	res := HelloResult{
 		SessionID:          sess.id,
 		Resumed:            resumed,
@@ -359,6 +372,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.stopCluster()
 		s.mgr.Close()
 		close(done)
 	}()

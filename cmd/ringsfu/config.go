@@ -45,6 +45,8 @@ type Config struct {
 	MaxPendingConns       int
 	MaxPendingPerAddr     int
 	MaxDevices            int
+	RedisURL              string // cluster mode when set (cluster.go)
+	NodeID                string
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -116,6 +118,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxDevices, "max-devices", 10, "cap on one user's sessions; one more ends the oldest with close 4010")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
+	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -53,12 +53,22 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	}
 	defer eng.Close()
 	reg.MustRegister(signaling.NewPionLogCollector(eng.LogStats()))
+	var cn *clusterNode
+	var cl *signaling.Cluster
+	peer := sfu.PeerConfig{FastPath: eng.FastPath()} // in a cluster its Stats feed the heartbeat's packets/s
+	if cfg.RedisURL != "" {
+		peer.Stats = &sfu.Stats{}
+		if cn, cl, err = startCluster(cfg, log, peer.Stats); err != nil {
+			return err
+		}
+		defer cn.Close()
+		cn.registerMetrics(reg)
+	}
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
 		Observer:       hooks,
 		MediaAPI:       eng.API(),
-		PeerConfig:     sfu.PeerConfig{FastPath: eng.FastPath()},
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
 		ICEServers:     iceServers(cfg),
@@ -72,9 +82,14 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		MaxPendingConns:       cfg.MaxPendingConns,
 		MaxPendingPerAddr:     cfg.MaxPendingPerAddr,
 		MaxDevices:            cfg.MaxDevices,
+		Cluster:               cl,
+		PeerConfig:            peer,
 	})
 	if err != nil {
 		return err
+	}
+	if cn != nil {
+		cn.attach(sig)
 	}
 	var draining atomic.Bool
 	mux := http.NewServeMux()
@@ -142,8 +157,18 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	log.Info().Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	if cn != nil {
+		// Closing this node's rooms must not end their calls: the other
+		// nodes take them over.
+		cn.node.Freeze()
+	}
 	if err := sig.Shutdown(sctx); err != nil {
 		log.Warn().Err(err).Msg("signaling shutdown incomplete")
+	}
+	if cn != nil {
+		if err := cn.node.HandOver(sctx); err != nil {
+			log.Warn().Err(err).Msg("cluster hand-over incomplete")
+		}
 	}
 	if err := hooks.Close(sctx); err != nil {
 		log.Warn().Err(err).Msg("webhooks not all delivered")

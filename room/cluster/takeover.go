@@ -1,0 +1,147 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ringsfu/ringsfu/room"
+)
+
+var _ room.Persister = (*Node)(nil)
+
+// Persist implements room.Persister: the call's snapshot is stored, fenced
+// by this node's lease. It runs on the room's loop (one Redis round trip).
+func (n *Node) Persist(call room.CallID, data []byte, users []room.UserID) {
+	l, err := n.lease(call)
+	if err == nil {
+		err = n.s.SaveSnapshot(context.Background(), l, data, users)
+	}
+	if err != nil && !errors.Is(err, errFrozen) {
+		n.log.Warn().Err(err).Str("call_id", string(call)).Msg("persist call snapshot")
+	}
+}
+
+// Adopt takes over a call whose owner is gone: it acquires the lease,
+// loads the snapshot and hands it to NodeConfig.Restore, which starts the
+// room here. It reports whether this node now owns the call. A call
+// another node holds (it adopted it first, or its owner is alive) is left
+// alone; a call without snapshot (it ended) is cleaned up.
+func (n *Node) Adopt(ctx context.Context, call room.CallID) (bool, error) {
+	if n.cfg.Restore == nil {
+		return false, errors.New("cluster: NodeConfig.Restore is not set")
+	}
+	start := time.Now()
+	l, err := n.s.Acquire(ctx, call)
+	if errors.Is(err, ErrHeld) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	data, ok, err := n.s.LoadSnapshot(ctx, call)
+	if err != nil {
+		_ = n.s.ReleaseLease(ctx, l)
+		return false, err
+	}
+	if !ok {
+		return false, n.s.EndCall(ctx, l, nil, nil)
+	}
+	n.mu.Lock()
+	n.leases[call] = l
+	n.until[call] = n.validUntil(start)
+	n.mu.Unlock()
+	if err := n.cfg.Restore(data); err != nil {
+		n.mu.Lock()
+		delete(n.leases, call)
+		n.mu.Unlock()
+		_ = n.s.ReleaseLease(ctx, l)
+		return false, err
+	}
+	n.log.Info().Str("call_id", string(call)).Int64("token", l.Token).Msg("call taken over")
+	return true, nil
+}
+
+// adoptOrphans adopts the calls of every node whose heartbeat expired, and
+// forgets those nodes once nothing of theirs is left. Several nodes may do
+// this at once: the lease decides who adopts each call.
+func (n *Node) adoptOrphans(ctx context.Context) {
+	_, dead, err := n.s.Nodes(ctx)
+	if err != nil {
+		return
+	}
+	for _, d := range dead {
+		calls, err := n.s.OrphansOf(ctx, d)
+		if err != nil {
+			return
+		}
+		for _, c := range calls {
+			if _, err := n.Adopt(ctx, c); err != nil {
+				n.log.Warn().Err(err).Str("call_id", string(c)).Str("dead_node", d).Msg("adopt call")
+				continue
+			}
+			_ = n.s.Disown(ctx, d, c)
+		}
+		if ok, _ := n.s.ForgetNode(ctx, d); ok {
+			n.log.Info().Str("dead_node", d).Msg("node gone; its calls were adopted")
+		}
+	}
+}
+
+// orphanLoop scans for dead nodes' calls every interval until ctx ends.
+func (n *Node) orphanLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n.cfg.Restore != nil && n.s.OwnFresh() {
+			n.adoptOrphans(ctx)
+		}
+	}
+}
+
+// errFrozen is what writes of call state get once the node is shutting
+// down (Freeze): they are skipped, so that the calls' shared state stays
+// for the nodes that take them over.
+var errFrozen = errors.New("cluster: node is handing its calls over")
+
+// Freeze prepares a graceful shutdown: from now on, closing this node's
+// rooms changes no shared state (no release of busy slots, no end of the
+// call, no cancelled deadline), and the node takes no new call. Leases
+// stay renewed until HandOver.
+func (n *Node) Freeze() {
+	n.mu.Lock()
+	n.frozen = true
+	n.mu.Unlock()
+}
+
+// HandOver gives every call this node owns to the cluster: each lease is
+// released (compare-and-delete; the snapshot stays) and the node's
+// heartbeat removed, so that the other nodes see it gone and adopt its
+// calls at their next scan, without waiting for a lease TTL. Call it after
+// Freeze, once the rooms here are closed.
+func (n *Node) HandOver(ctx context.Context) error {
+	n.mu.Lock()
+	ls := make([]Lease, 0, len(n.leases))
+	for _, l := range n.leases {
+		ls = append(ls, l)
+	}
+	n.leases = make(map[room.CallID]Lease)
+	n.left = true
+	n.mu.Unlock()
+	var first error
+	for _, l := range ls {
+		if err := n.s.ReleaseLease(ctx, l); err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := n.s.Leave(ctx); err != nil && first == nil {
+		first = err
+	}
+	n.log.Info().Int("calls", len(ls)).Msg("calls handed over")
+	return first
+}
