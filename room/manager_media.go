@@ -13,7 +13,7 @@ import (
 type TrackSpec = sfu.TrackSpec
 
 // peerFor returns the caller's media plane in call id, creating it.
-func (m *Manager) peerFor(c Caller, id CallID) (*memberMedia, error) {
+func (m *Manager) peerFor(c Caller, id CallID, publishing bool) (*memberMedia, error) {
 	var mm *memberMedia
 	var ferr error
 	for i := 0; i < maxRetries; i++ {
@@ -22,7 +22,7 @@ func (m *Manager) peerFor(c Caller, id CallID) (*memberMedia, error) {
 			return nil, notFound("no call %s", id)
 		}
 		err := r.run(nil, nil, func() (any, error) {
-			mm, ferr = r.mediaOf(c)
+			mm, ferr = r.mediaOf(c, publishing)
 			return nil, nil
 		})
 		if errors.Is(err, errClosed) {
@@ -56,7 +56,7 @@ func mediaErr(err error) error {
 // Publish answers a member's publisher offer. It blocks the caller (not the
 // room) until the answer, with its candidates, is ready.
 func (m *Manager) Publish(c Caller, id CallID, sdp string, tracks []TrackSpec) (string, error) {
-	mm, err := m.peerFor(c, id)
+	mm, err := m.peerFor(c, id, true)
 	if err != nil {
 		return "", err
 	}
@@ -66,7 +66,7 @@ func (m *Manager) Publish(c Caller, id CallID, sdp string, tracks []TrackSpec) (
 
 // Answer applies a member's answer to its subscriber offer.
 func (m *Manager) Answer(c Caller, id CallID, sdp string) error {
-	mm, err := m.peerFor(c, id)
+	mm, err := m.peerFor(c, id, false)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (m *Manager) Answer(c Caller, id CallID, sdp string) error {
 
 // Trickle adds a member's ICE candidate (nil: end of candidates).
 func (m *Manager) Trickle(c Caller, id CallID, target string, cand *webrtc.ICECandidateInit) error {
-	mm, err := m.peerFor(c, id)
+	mm, err := m.peerFor(c, id, false)
 	if err != nil {
 		return err
 	}

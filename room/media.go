@@ -209,11 +209,16 @@ func (r *Room) closeAllMedia() {
 	}
 }
 
-// mediaOf returns the caller's media plane, creating it if needed.
-func (r *Room) mediaOf(c Caller) (*memberMedia, error) {
+// mediaOf returns the caller's media plane, creating it if needed. A
+// publisher offer (publishing) shows that the device builds its media on
+// this node, so a call taken over stops telling it mediaReset.
+func (r *Room) mediaOf(c Caller, publishing bool) (*memberMedia, error) {
 	m, err := r.callerMember(c)
 	if err != nil {
 		return nil, err
+	}
+	if publishing {
+		m.mediaStale = false
 	}
 	return r.ensureMedia(m)
 }

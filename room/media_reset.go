@@ -16,6 +16,9 @@ const (
 	// ResetPeerFailed: one of the member's server PeerConnections failed
 	// or was closed, so the server dropped the member's media.
 	ResetPeerFailed = "peerFailed"
+	// ResetOwnerChanged: the call was taken over by another node (cluster
+	// mode), whose media plane the member has not joined yet.
+	ResetOwnerChanged = "ownerChanged"
 )
 
 // MediaReset tells a member's device that the server dropped its media:
@@ -63,6 +66,7 @@ func (r *Room) mediaReset(c Caller) (any, error) {
 		return nil, err
 	}
 	r.log.Info().Str("user_id", string(m.user)).Msg("member asked for a media reset")
+	m.mediaStale = false
 	r.resetMedia(m)
 	// The fresh subscriber offer goes out after the result: the client
 	// voids the offers sent before it.
@@ -73,4 +77,12 @@ func (r *Room) mediaReset(c Caller) (any, error) {
 // MediaReset handles a mediaReset request.
 func (m *Manager) MediaReset(c Caller, id CallID, reply Reply) {
 	m.inRoom(c, id, reply, func(r *Room) (any, error) { return r.mediaReset(c) })
+}
+
+// tellStale sends mediaReset (ownerChanged) to m's device if m has not
+// built media on this node since the call was taken over.
+func (r *Room) tellStale(m *member) {
+	if m.mediaStale {
+		r.emit(toMember(m), MediaReset{CallID: r.id, Reason: ResetOwnerChanged})
+	}
 }

@@ -16,6 +16,10 @@ type member struct {
 	audioRoute string
 	tracks     []Track
 	media      *memberMedia // nil until the member publishes or has something to receive
+	// mediaStale: the call was taken over from another node and this
+	// member has not built media here yet; its device is told mediaReset
+	// (ownerChanged) when the call is restored and again when it attaches.
+	mediaStale bool
 }
 
 // invitee is one invited user of a call with the invitation that last rang it.

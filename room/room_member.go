@@ -215,5 +215,6 @@ func (r *Room) stateFor(c Caller) *CallState {
 	}
 	st := r.snapshot()
 	r.resendOffer(m)
+	r.tellStale(m)
 	return &st
 }

@@ -145,7 +145,7 @@ func (m *Manager) Restore(data []byte) error {
 	r.initiator, r.startedAt, r.members = s.Initiator, s.StartedAt, nil
 	for _, sm := range s.Members {
 		r.members = append(r.members, &member{user: sm.User, device: sm.Device, camera: sm.Camera,
-			microphone: sm.Microphone, audioRoute: sm.AudioRoute})
+			microphone: sm.Microphone, audioRoute: sm.AudioRoute, mediaStale: true})
 	}
 	for _, si := range s.Invitees {
 		r.invitees = append(r.invitees, &invitee{user: si.User, state: si.State, received: si.Received,
@@ -166,5 +166,12 @@ func (m *Manager) Restore(data []byte) error {
 	m.mu.Unlock()
 	r.log.Info().Int("members", len(r.members)).Int("invitees", len(r.invitees)).Msg("call taken over")
 	go r.loop()
+	// Members whose devices are connected to other live nodes hear of the
+	// move now; those reconnecting hear of it when they attach (stateFor).
+	r.post(func() {
+		for _, m := range r.members {
+			r.tellStale(m)
+		}
+	})
 	return nil
 }

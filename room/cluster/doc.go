@@ -118,8 +118,9 @@
 // any write it attempts meanwhile is fenced, and before that renewal it
 // already serves nothing from its copy: Node.Valid (room.Ownership) knows
 // by the node's own clock that the lease may have lapsed (9/10 of LeaseTTL
-// after the last successful renewal), so requests go to the new owner. Not yet: telling members
-// mediaReset {callID, reason: "ownerChanged"}.
+// after the last successful renewal), so requests go to the new owner. The restored room tells every member
+// mediaReset {callID, reason: "ownerChanged"} (room.ResetOwnerChanged), and
+// again when a member's device attaches, until it publishes on the new node.
 //
 // # Graceful hand-over
 //
