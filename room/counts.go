@@ -1,12 +1,12 @@
 package room
 
 // counts are the Manager's running totals, kept at the only places where the
-// state they count changes: a slot of the cross-call index is set or dropped
-// (setSlot, dropSlot), an invitee enters or leaves "waiting" (setInvitee),
+// state they count changes: a room's member list grows or shrinks
+// (countMembers) or the room leaves the live set (dropRoomLocked), an invitee enters or leaves "waiting" (setInvitee),
 // or a room is torn down with invitees still waiting (unregister). Metrics
 // read them; nothing else derives them, so no ending can skip them.
 type counts struct {
-	members int            // slots held as a member
+	members int            // members over every live room
 	waiting int            // invitees in state waiting, over every call
 	sent    map[UserID]int // waiting invitees per inviter
 }
@@ -31,25 +31,31 @@ func (m *Manager) Gauges() Gauges {
 	return Gauges{Calls: len(m.rooms), Members: m.counts.members, Waiting: m.counts.waiting, Inviters: len(m.counts.sent)}
 }
 
-// setSlot puts u's slot in the index, keeping the member count. The caller
-// holds mu.
-func (m *Manager) setSlot(u UserID, s slot) {
-	if old, ok := m.users[u]; ok && old.member {
-		m.counts.members--
-	}
-	if s.member {
-		m.counts.members++
-	}
-	m.users[u] = s
+// countMembers changes the member count by d for r's member list. It
+// takes mu, so the room loop calls it (never while holding mu).
+func (r *Room) countMembers(d int) {
+	r.mgr.mu.Lock()
+	defer r.mgr.mu.Unlock()
+	r.mgr.countMembersLocked(r, d)
 }
 
-// dropSlot removes u's slot from the index, keeping the member count. The
-// caller holds mu.
-func (m *Manager) dropSlot(u UserID) {
-	if old, ok := m.users[u]; ok && old.member {
-		m.counts.members--
+// countMembersLocked changes the member count by d while r is registered;
+// r.counted keeps r's share, which dropRoomLocked takes back. The caller
+// holds mu.
+func (m *Manager) countMembersLocked(r *Room, d int) {
+	if m.rooms[r.id] != r {
+		return
 	}
-	delete(m.users, u)
+	r.counted += d
+	m.counts.members += d
+}
+
+// dropRoomLocked removes r from the live rooms and its members from the
+// count. The caller holds mu.
+func (m *Manager) dropRoomLocked(r *Room) {
+	delete(m.rooms, r.id)
+	m.counts.members -= r.counted
+	r.counted = 0
 }
 
 // addSent changes the number of waiting invitees rung by u by d. The caller

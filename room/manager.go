@@ -83,8 +83,7 @@ type Manager struct {
 	mu     sync.Mutex
 	closed bool                 // guarded by mu
 	rooms  map[CallID]*Room     // guarded by mu
-	users  map[UserID]slot      // guarded by mu; this node's slots, mirrored for the counts; change only through setSlot and dropSlot
-	index  UserIndex            // its own locking; the truth for busy
+	index  UserIndex            // its own locking; called under mu
 	names  map[UserID]nameEntry // guarded by mu
 	counts counts               // guarded by mu
 }
@@ -120,7 +119,6 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		log:     cfg.Logger,
 		closing: make(chan struct{}),
 		rooms:   make(map[CallID]*Room),
-		users:   make(map[UserID]slot),
 		index:   cfg.Index,
 		names:   make(map[UserID]nameEntry),
 		counts:  counts{sent: make(map[UserID]int)},
@@ -235,13 +233,6 @@ func (m *Manager) reserveRing(u UserID, call CallID) bool {
 		m.log.Warn().Err(err).Str("user_id", string(u)).Str("call_id", string(call)).Msg("busy index unavailable")
 		return false
 	}
-	if ok {
-		m.mu.Lock()
-		if cur, had := m.users[u]; !had || cur.call != call {
-			m.setSlot(u, slot{call: call})
-		}
-		m.mu.Unlock()
-	}
 	return ok
 }
 
@@ -249,24 +240,12 @@ func (m *Manager) reserveRing(u UserID, call CallID) bool {
 // of u in another call is displaced: its call id is returned so that the
 // caller can reject it as busy on u's behalf (PROTOCOL.md §8 rule 7).
 func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced CallID, err error) {
-	displaced, err = m.index.ClaimMember(u, call, dev)
-	if err != nil {
-		return "", err
-	}
-	m.mu.Lock()
-	m.setSlot(u, slot{call: call, member: true, device: dev})
-	m.mu.Unlock()
-	return displaced, nil
+	return m.index.ClaimMember(u, call, dev)
 }
 
 // release frees u's slot if it belongs to call.
 func (m *Manager) release(u UserID, call CallID) {
 	m.index.Release(call, u)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s, ok := m.users[u]; ok && s.call == call {
-		m.dropSlot(u)
-	}
 }
 
 // createRoom registers a new room with its initiator as first member and
@@ -303,9 +282,9 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 		m.cfg.Ownership.Disown(id)
 		return nil, "", err
 	}
-	m.setSlot(c.User, slot{call: id, member: true, device: c.Device})
 	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)
 	m.rooms[id] = r
+	m.countMembersLocked(r, len(r.members))
 	m.wg.Add(1)
 	return r, displaced, nil
 }
@@ -320,13 +299,8 @@ func (m *Manager) unregister(r *Room, users, inviters []UserID) {
 	defer m.mu.Unlock()
 	m.index.Release(r.id, users...)
 	if m.rooms[r.id] == r {
-		delete(m.rooms, r.id)
+		m.dropRoomLocked(r)
 		m.cfg.Ownership.Disown(r.id) // last: the slots were released under the call's ownership
-	}
-	for _, u := range users {
-		if s, ok := m.users[u]; ok && s.call == r.id {
-			m.dropSlot(u)
-		}
 	}
 	for _, u := range inviters {
 		m.addSent(u, -1)

@@ -18,7 +18,7 @@ func (m *Manager) Abandon(id CallID) {
 	m.mu.Lock()
 	r := m.rooms[id]
 	if r != nil {
-		delete(m.rooms, id)
+		m.dropRoomLocked(r)
 	}
 	m.mu.Unlock()
 	if r == nil {

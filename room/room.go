@@ -49,6 +49,9 @@ type Room struct {
 	log  zerolog.Logger
 	cmds chan func()
 	done chan struct{}
+	// counted is this room's share of the Manager's member count; guarded
+	// by the Manager's mu (counts.go).
+	counted int
 
 	typ          CallType
 	cfg          Config
@@ -282,6 +285,7 @@ func (r *Room) removeMember(u UserID) {
 	for i, m := range r.members {
 		if m.user == u {
 			r.members = append(r.members[:i], r.members[i+1:]...)
+			r.countMembers(-1)
 			return
 		}
 	}

@@ -209,6 +209,7 @@ func (r *Room) accept(c Caller, customData string) (any, error) {
 func (r *Room) addMember(c Caller) *member {
 	m := newMember(c.User, c.Device, r.typ)
 	r.members = append(r.members, m)
+	r.countMembers(1)
 	if c.User != r.initiator {
 		r.othersEver = true
 	}

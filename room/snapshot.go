@@ -162,6 +162,7 @@ func (m *Manager) Restore(data []byte) error {
 		})
 	}
 	m.rooms[s.CallID] = r
+	m.countMembersLocked(r, len(r.members))
 	m.wg.Add(1)
 	m.mu.Unlock()
 	r.log.Info().Int("members", len(r.members)).Int("invitees", len(r.invitees)).Msg("call taken over")

@@ -30,14 +30,7 @@ func TestTakeoverTellsMembersMediaReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	res, err := call(t, func(r Reply) { a.Invite(caller("alice"), inviteReq(30*time.Second, "bob"), r) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.(InviteResult).CallID
-	if _, err := call(t, func(r Reply) { a.Accept(caller("bob"), id, "", r) }); err != nil {
-		t.Fatal(err)
-	}
+	id := answeredCall(t, a, inviteReq(30*time.Second, "bob"))
 	data, _ := per.get(id)
 	if data == nil {
 		t.Fatal("nothing persisted")

@@ -29,6 +29,21 @@ func (p *lastSnapshot) get(call CallID) ([]byte, int) {
 	return p.data[call], p.saves
 }
 
+// answeredCall has alice ring req's invitees on mgr and bob accept; it
+// returns the call id.
+func answeredCall(t *testing.T, mgr *Manager, req InviteRequest) CallID {
+	t.Helper()
+	res, err := call(t, func(r Reply) { mgr.Invite(caller("alice"), req, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.(InviteResult).CallID
+	if _, err := call(t, func(r Reply) { mgr.Accept(caller("bob"), id, "", r) }); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // TestSnapshotTakeover runs a call on one Manager, then restores its last
 // snapshot on a second Manager (sharing the user index, as cluster nodes
 // share Redis): same call id, members, invitees, config, initiator, names
@@ -46,14 +61,7 @@ func TestSnapshotTakeover(t *testing.T) {
 	a.SetTokenName("alice", "Alice A.")
 	req := inviteReq(30*time.Second, "bob", "carol")
 	req.Config = &ConfigOverride{EndCallWhenInitiatorLeave: ptr(true)}
-	res, err := call(t, func(r Reply) { a.Invite(caller("alice"), req, r) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.(InviteResult).CallID
-	if _, err := call(t, func(r Reply) { a.Accept(caller("bob"), id, "", r) }); err != nil {
-		t.Fatal(err)
-	}
+	id := answeredCall(t, a, req)
 	data, saves := per.get(id)
 	if data == nil {
 		t.Fatal("nothing persisted")

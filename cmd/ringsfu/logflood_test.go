@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,72 +16,6 @@ import (
 
 	"github.com/ringsfu/ringsfu/signaling/client/loadgen"
 )
-
-// logTap collects the server's JSON log lines at warn level and above.
-type logTap struct {
-	mu    sync.Mutex
-	lines []string
-	bytes int
-}
-
-func (l *logTap) add(line string) {
-	var m struct{ Level string }
-	if json.Unmarshal([]byte(line), &m) != nil || (m.Level != "warn" && m.Level != "error") {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, line)
-	l.bytes += len(line) + 1
-}
-
-func (l *logTap) snapshot() ([]string, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.lines...), l.bytes
-}
-
-// startServeTapped runs serve in-process like startServe and hands every
-// log line to tap.
-func startServeTapped(t *testing.T, tap *logTap, args ...string) string {
-	t.Helper()
-	cfg, err := parseServeFlags(append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, args...), func(string) string { return "" }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		_ = serve(ctx, cfg, io.Discard, pw, func() {})
-		pw.Close()
-	}()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			tap.add(line)
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "listening" {
-				addr <- m["addr"].(string)
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	t.Cleanup(func() { cancel(); <-finished })
-	select {
-	case a := <-addr:
-		return a
-	case <-finished:
-		t.Fatal("serve returned before listening")
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	return ""
-}
 
 // freeUDPPort returns a loopback UDP port that was free a moment ago.
 func freeUDPPort(t *testing.T) int {
@@ -155,8 +86,8 @@ func TestMediaPortFloodIsRateLimitedInTheLog(t *testing.T) {
 	}
 	const flood = 20000
 	udpPort := freeUDPPort(t)
-	var tap logTap
-	addr := startServeTapped(t, &tap, "--udp-port", strconv.Itoa(udpPort), "--rtc-ip", "127.0.0.1")
+	srv := startServe(t, "--udp-port", strconv.Itoa(udpPort), "--rtc-ip", "127.0.0.1")
+	addr := srv.addr
 	metrics := "http://" + addr + "/metrics"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -180,7 +111,7 @@ func TestMediaPortFloodIsRateLimitedInTheLog(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	linesBefore, _ := tap.snapshot()
+	linesBefore, _ := srv.warnings()
 	conn, err := net.Dial("udp4", "127.0.0.1:"+strconv.Itoa(udpPort))
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +152,7 @@ func TestMediaPortFloodIsRateLimitedInTheLog(t *testing.T) {
 	if video.Count != 1 || audio.Count != 1 || video.PacketsPerSec < 50 || audio.PacketsPerSec < 30 || res.rep.LossRatio > 0.05 {
 		t.Errorf("the call beside the flood lost its media: %+v", res.rep)
 	}
-	lines, n := tap.snapshot()
+	lines, n := srv.warnings()
 	floodLines := lines[len(linesBefore):]
 	if len(floodLines) > 20 || n > 8<<10 {
 		t.Errorf("%d warn/error lines (%d bytes in all) for a flood of %d datagrams:\n%s",

@@ -21,8 +21,18 @@ type served struct {
 	stop context.CancelFunc // as the first SIGTERM would
 	done <-chan error       // serve's return value
 
-	mu   sync.Mutex
-	logs []map[string]any // guarded by mu
+	mu        sync.Mutex
+	logs      []map[string]any // guarded by mu
+	warns     []string         // guarded by mu; raw lines at warn level and above
+	warnBytes int              // guarded by mu
+}
+
+// warnings returns the raw log lines at warn level and above written so
+// far, and their size in bytes.
+func (s *served) warnings() ([]string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.warns...), s.warnBytes
 }
 
 // lines returns the JSON log lines serve has written so far.
@@ -54,6 +64,7 @@ func startServe(t *testing.T, args ...string) *served {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) != nil {
@@ -61,6 +72,10 @@ func startServe(t *testing.T, args ...string) *served {
 			}
 			s.mu.Lock()
 			s.logs = append(s.logs, line)
+			if lvl := line["level"]; lvl == "warn" || lvl == "error" {
+				s.warns = append(s.warns, sc.Text())
+				s.warnBytes += len(sc.Bytes()) + 1
+			}
 			s.mu.Unlock()
 			if line["message"] == "listening" {
 				select {
