@@ -16,6 +16,13 @@ import (
 // loadCommand runs the load generator against a running server (loopback
 // only) and prints what it measured.
 func loadCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	mode, args, err := splitLoadMode(args)
+	if err != nil {
+		return err
+	}
+	if mode == loadModeSignaling {
+		return signalLoadCommand(args, getenv, stdout, stderr)
+	}
 	var cfg loadgen.Config
 	var asJSON bool
 	var logLevel string
@@ -40,7 +47,7 @@ func loadCommand(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := applyEnv(fs, getenv); err != nil {
+	if err = applyEnv(fs, getenv); err != nil {
 		return err
 	}
 	if cfg.Secret == "" {
