@@ -111,17 +111,23 @@ const resumeRecordTTL = time.Hour
 const clusterOpTimeout = 2 * time.Second
 
 // clusterState is the Server's cluster machinery; it stays zero on a
-// single node. Its one goroutine, the relay worker, is started by
+// single node. Its goroutines, the relay workers, are started by
 // startCluster and ended by stopCluster.
 type clusterState struct {
-	in      chan relayedMsg // relayed requests for the worker
+	in      []chan relayedMsg // relayed requests, one queue per worker (relayShard)
 	done    chan struct{}
 	wg      sync.WaitGroup
 	relayed *prometheus.CounterVec // messages relayed, by direction
 }
 
-// relayQueue bounds the relayed requests waiting for the worker.
+// relayQueue bounds the relayed requests waiting for the workers.
 const relayQueue = 4096
+
+// relayWorkers is how many relayed requests a node runs at once. A
+// request runs until its room command is done (several Redis round trips),
+// so one worker would cap a node at a few hundred relayed requests per
+// second; the requests of one device stay on one worker, in order.
+const relayWorkers = 32
 
 // check reports a Cluster with a missing part.
 func (cl *Cluster) check() error {
@@ -142,23 +148,28 @@ func (s *Server) clusterManager(mc *room.ManagerConfig) {
 	mc.Index, mc.Ownership, mc.Deadlines, mc.Persister = cl.Index, cl.Ownership, cl.Deadlines, cl.Persister
 }
 
-// startCluster starts the relay worker in cluster mode.
+// startCluster starts the relay workers in cluster mode.
 func (s *Server) startCluster() {
 	if s.cfg.Cluster == nil {
 		return
 	}
-	s.cl.in = make(chan relayedMsg, relayQueue)
+	s.cl.in = make([]chan relayedMsg, relayWorkers)
+	for i := range s.cl.in {
+		s.cl.in[i] = make(chan relayedMsg, relayQueue/relayWorkers)
+	}
 	s.cl.done = make(chan struct{})
 	s.cl.relayed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ringsfu", Name: "relayed_messages_total",
 		Help: "Messages relayed between cluster nodes, by direction (in, out)."}, []string{"direction"})
 	if s.cfg.Registerer != nil {
 		s.cfg.Registerer.MustRegister(s.cl.relayed)
 	}
-	s.cl.wg.Add(1)
-	go s.relayWorker(s.cl.done)
+	for _, in := range s.cl.in {
+		s.cl.wg.Add(1)
+		go s.relayWorker(in, s.cl.done)
+	}
 }
 
-// stopCluster ends the relay worker; it is idempotent.
+// stopCluster ends the relay workers; it is idempotent.
 func (s *Server) stopCluster() {
 	if s.cl.done == nil {
 		return

@@ -31,6 +31,13 @@ func (n clusterNotifier) Notify(to room.Recipient, ev room.Event) int {
 	s := n.s
 	cl := s.cfg.Cluster
 	local := s.hub.Notify(to, ev)
+	if to.Device != "" && local > 0 {
+		// The one addressed device is connected here: a device has one
+		// session and one presence entry, so no other node holds it and
+		// the directory look-up (a Redis round trip in the room's
+		// goroutine, the most frequent one of a call) is not needed.
+		return local
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
 	defer cancel()
 	devices, err := cl.Directory.DeviceNodes(ctx, string(to.User))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -139,14 +140,14 @@ func (s *Server) routeRemote(c *conn, id *string, v validator) bool {
 
 // HandleRelayed takes one message another node relayed to this one. It is
 // called on the relay's reader goroutine and does not block: events are
-// handed to local sessions, requests queued for the relay worker.
+// handed to local sessions, requests queued for the relay workers.
 func (s *Server) HandleRelayed(from, kind, corr string, body []byte) {
 	switch kind {
 	case relayEvent:
 		s.deliverRelayed(body)
 	case relayRequest, relayAttach, relayEnded, relayTakeSession:
 		select {
-		case s.cl.in <- relayedMsg{from: from, kind: kind, corr: corr, body: body}:
+		case s.cl.in[relayShard(body, len(s.cl.in))] <- relayedMsg{from: from, kind: kind, corr: corr, body: body}:
 		default:
 			s.log.Warn().Str("from", from).Msg("relay queue full: request dropped")
 			go func() {
@@ -165,16 +166,36 @@ type relayedMsg struct {
 	body             []byte
 }
 
-// relayWorker runs relayed requests one by one, in arrival order, until
-// done closes. Requests run as if from a local connection of the caller;
-// their replies go back through the relay.
-func (s *Server) relayWorker(done <-chan struct{}) {
+// relayShard picks the worker of a relayed message by the device it is
+// about (the caller of a request, session end or attach; the device of a
+// session take-over), so that one device's requests run one by one, in
+// arrival order, while other devices' run beside them.
+func relayShard(body []byte, n int) int {
+	var k struct {
+		relayedCaller
+		Caller relayedCaller `json:"caller"`
+	}
+	_ = json.Unmarshal(body, &k) // a body that does not decode fails in runRelayed
+	if k.Caller.User != "" {
+		k.relayedCaller = k.Caller
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(k.User))
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write([]byte(k.Device))
+	return int(h.Sum32() % uint32(n))
+}
+
+// relayWorker runs the relayed requests of its queue one by one, in
+// arrival order, until done closes. Requests run as if from a local
+// connection of the caller; their replies go back through the relay.
+func (s *Server) relayWorker(in <-chan relayedMsg, done <-chan struct{}) {
 	defer s.cl.wg.Done()
 	for {
 		select {
 		case <-done:
 			return
-		case m := <-s.cl.in:
+		case m := <-in:
 			s.runRelayed(m)
 		}
 	}

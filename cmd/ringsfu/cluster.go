@@ -138,7 +138,8 @@ func redactURL(u string) string {
 // registerMetrics adds the cluster's figures to /metrics: this node's id,
 // the cluster's live node count, the calls this node owns and the Redis
 // round-trip time (measured at scrape time, bounded by the store's
-// operation timeout). Relayed messages are counted by signaling.
+// operation timeout), and the commands and round trips it sent to Redis.
+// Relayed messages are counted by signaling.
 func (cn *clusterNode) registerMetrics(reg prometheus.Registerer) {
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "cluster_node_info",
 		Help: "Always 1; the node_id label names this node.", ConstLabels: prometheus.Labels{"node_id": cn.store.NodeID()}})
@@ -163,5 +164,39 @@ func (cn *clusterNode) registerMetrics(reg prometheus.Registerer) {
 			}
 			return rtt.Seconds()
 		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "ringsfu", Name: "cluster_redis_commands_total",
+			Help: "Commands this node sent to Redis (a script call counts once)."}, func() float64 {
+			c, _ := cn.store.RoundTrips()
+			return float64(c)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "ringsfu", Name: "cluster_redis_round_trips_total",
+			Help: "Round trips this node made to Redis (a pipeline or transaction counts once)."}, func() float64 {
+			_, t := cn.store.RoundTrips()
+			return float64(t)
+		}),
+		newRoundTripKinds(cn.store),
 	)
+}
+
+// roundTripKinds exposes the node's Redis round trips by kind (command
+// name, "script:<key type>" or "pipeline:<commands>"; a bounded set) as
+// ringsfu_cluster_redis_round_trips_by_kind_total, read at scrape.
+type roundTripKinds struct {
+	store *cluster.Store
+	desc  *prometheus.Desc
+}
+
+func newRoundTripKinds(store *cluster.Store) *roundTripKinds {
+	return &roundTripKinds{store: store, desc: prometheus.NewDesc("ringsfu_cluster_redis_round_trips_by_kind_total",
+		"Round trips this node made to Redis, by command, script (by its first key's type) or pipeline.", []string{"kind"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (k *roundTripKinds) Describe(ch chan<- *prometheus.Desc) { ch <- k.desc }
+
+// Collect implements prometheus.Collector.
+func (k *roundTripKinds) Collect(ch chan<- prometheus.Metric) {
+	for kind, n := range k.store.RoundTripsByKind() {
+		ch <- prometheus.MustNewConstMetric(k.desc, prometheus.CounterValue, float64(n), kind)
+	}
 }

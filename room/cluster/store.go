@@ -82,6 +82,7 @@ type Store struct {
 	cfg      Config
 	rdb      *redis.Client
 	lastBeat atomic.Int64 // unix ns when the last successful heartbeat was sent
+	trips    *roundTrips  // commands and round trips sent (roundtrips.go)
 }
 
 // Open connects to Redis (lazily: the first operation dials) and returns a
@@ -103,7 +104,9 @@ func Open(cfg Config) (*Store, error) {
 	opt.WriteTimeout = cfg.OpTimeout
 	opt.MaxRetries = 1
 	opt.ContextTimeoutEnabled = true
-	return &Store{cfg: cfg, rdb: redis.NewClient(opt)}, nil
+	s := &Store{cfg: cfg, rdb: redis.NewClient(opt), trips: newRoundTrips()}
+	s.rdb.AddHook(s.trips)
+	return s, nil
 }
 
 // Close closes the connection pool. Operations after Close fail with

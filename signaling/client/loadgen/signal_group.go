@@ -14,6 +14,7 @@ import (
 // its own connection. One goroutine plays a group's flows.
 type group struct {
 	run   *signalRun
+	index int
 	users [3]string
 	conns [3]*client.Client
 	// call is the call of the flow in progress, cleared when it ended
@@ -51,7 +52,7 @@ const (
 // connect opens the group's three connections.
 func (g *group) connect(ctx context.Context) error {
 	for i := range g.conns {
-		c, err := g.run.dial(ctx, g.users[i])
+		c, err := g.run.dialAt(ctx, g.users[i], uint64(3*g.index+i))
 		if err != nil {
 			return err
 		}

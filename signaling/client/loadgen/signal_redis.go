@@ -20,8 +20,6 @@ type redisInfo struct {
 	// calls=, which counts each script call and every command inside it),
 	// leaving out the INFO and AUTH commands of this reader.
 	commands map[string]int64
-	// processed is total_commands_processed (INFO stats).
-	processed int64
 	// cpu is used_cpu_user + used_cpu_sys (INFO cpu).
 	cpu time.Duration
 }
@@ -36,7 +34,7 @@ func (i redisInfo) total() int64 {
 }
 
 // readRedisInfo connects to the Redis at rawURL (redis:// or rediss://,
-// with an optional password) and reads INFO commandstats, stats and cpu.
+// with an optional password) and reads INFO commandstats and cpu.
 // It speaks just enough RESP for that, so that the load generator does not
 // depend on a Redis client library.
 func readRedisInfo(ctx context.Context, rawURL string) (redisInfo, error) {
@@ -75,7 +73,7 @@ func readRedisInfo(ctx context.Context, rawURL string) (redisInfo, error) {
 		}
 	}
 	info := redisInfo{commands: map[string]int64{}}
-	for _, section := range []string{"commandstats", "stats", "cpu"} {
+	for _, section := range []string{"commandstats", "cpu"} {
 		text, err := respCall(conn, r, "INFO", section)
 		if err != nil {
 			return redisInfo{}, err
@@ -105,8 +103,6 @@ func parseRedisInfo(text string, info *redisInfo) {
 			if n, err := strconv.ParseInt(calls, 10, 64); err == nil {
 				info.commands[name] = n
 			}
-		case key == "total_commands_processed":
-			info.processed, _ = strconv.ParseInt(val, 10, 64)
 		case key == "used_cpu_user" || key == "used_cpu_sys":
 			v, _ := strconv.ParseFloat(val, 64)
 			cpuSecs += v

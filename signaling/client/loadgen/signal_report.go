@@ -47,17 +47,18 @@ type SignalReport struct {
 type RedisReport struct {
 	Commands       int64   `json:"commands"`
 	CommandsPerSec float64 `json:"commands_per_sec"`
-	// Processed is total_commands_processed (commands from clients, a
-	// script call counting once): the round trips the nodes made, less
-	// pipelining.
-	ProcessedPerSec float64 `json:"processed_per_sec"`
-	CPUCores        float64 `json:"cpu_cores"`
+	CPUCores       float64 `json:"cpu_cores"`
+	// NodeCommandsPerCycle and NodeRoundTripsPerCycle are the nodes' own
+	// counts (a script call is one command; a pipeline one round trip),
+	// 0 when the nodes do not expose them.
+	NodeCommandsPerCycle   float64 `json:"node_commands_per_cycle"`
+	NodeRoundTripsPerCycle float64 `json:"node_round_trips_per_cycle"`
+	NodeRoundTripsPerSec   float64 `json:"node_round_trips_per_sec"`
 	// Per-operation figures are net of the idle rate when one was
 	// measured.
 	CommandsPerOp      float64          `json:"commands_per_op"`
 	CommandsPerRequest float64          `json:"commands_per_request"`
 	CommandsPerCycle   float64          `json:"commands_per_cycle"`
-	ProcessedPerCycle  float64          `json:"processed_per_cycle"`
 	IdleCommandsPerSec float64          `json:"idle_commands_per_sec"`
 	IdleCPUCores       float64          `json:"idle_cpu_cores"`
 	ByCommand          map[string]int64 `json:"by_command"`
@@ -122,15 +123,11 @@ func buildSignalReport(cfg *SignalConfig, rec *recorder, before, after usageSnap
 		}
 		rsecs := a.at.Sub(b.at).Seconds()
 		rr.CommandsPerSec = float64(rr.Commands) / rsecs
-		rr.ProcessedPerSec = float64(a.processed-b.processed) / rsecs
 		rr.CPUCores = (a.cpu - b.cpu).Seconds() / rsecs
-		net, netProcessed := float64(rr.Commands), float64(a.processed-b.processed)
+		net := float64(rr.Commands)
 		if idle != nil {
 			rr.IdleCommandsPerSec, rr.IdleCPUCores = idle.commandsPerSec, idle.cpuCores
 			net -= idle.commandsPerSec * rsecs
-			// The idle window has no round-trip figure of its own; its
-			// commands are mostly scripts-free, one per round trip.
-			netProcessed -= idle.commandsPerSec * rsecs
 		}
 		if rep.Ops > 0 {
 			rr.CommandsPerOp = net / float64(rep.Ops)
@@ -140,7 +137,11 @@ func buildSignalReport(cfg *SignalConfig, rec *recorder, before, after usageSnap
 		}
 		if rep.Cycles > 0 {
 			rr.CommandsPerCycle = net / float64(rep.Cycles)
-			rr.ProcessedPerCycle = netProcessed / float64(rep.Cycles)
+			if before.nodeTrips >= 0 && after.nodeTrips >= 0 {
+				rr.NodeCommandsPerCycle = (after.nodeCommands - before.nodeCommands) / float64(rep.Cycles)
+				rr.NodeRoundTripsPerCycle = (after.nodeTrips - before.nodeTrips) / float64(rep.Cycles)
+				rr.NodeRoundTripsPerSec = (after.nodeTrips - before.nodeTrips) / rsecs
+			}
 		}
 		rep.Redis = rr
 	}
@@ -193,8 +194,12 @@ func (r *SignalReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, ", load generator %.2f cores\n", r.LoadgenCPUCores)
 	if rr := r.Redis; rr != nil {
-		fmt.Fprintf(&b, "redis: %.0f commands/s (%.0f round trips/s), %.2f cores; per op %.1f, per request %.1f, per flow cycle %.1f commands (%.1f round trips); idle %.1f commands/s\n",
-			rr.CommandsPerSec, rr.ProcessedPerSec, rr.CPUCores, rr.CommandsPerOp, rr.CommandsPerRequest, rr.CommandsPerCycle, rr.ProcessedPerCycle, rr.IdleCommandsPerSec)
+		fmt.Fprintf(&b, "redis: %.0f commands/s, %.2f cores; per op %.1f, per request %.1f, per flow cycle %.1f commands; idle %.1f commands/s, %.2f cores\n",
+			rr.CommandsPerSec, rr.CPUCores, rr.CommandsPerOp, rr.CommandsPerRequest, rr.CommandsPerCycle, rr.IdleCommandsPerSec, rr.IdleCPUCores)
+		if rr.NodeRoundTripsPerCycle > 0 {
+			fmt.Fprintf(&b, "  nodes → redis: %.1f round trips (%.1f commands, scripts counting once) per flow cycle, %.0f round trips/s (idle traffic included)\n",
+				rr.NodeRoundTripsPerCycle, rr.NodeCommandsPerCycle, rr.NodeRoundTripsPerSec)
+		}
 		type kv struct {
 			k string
 			v int64

@@ -1,8 +1,12 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +31,16 @@ type signalRun struct {
 
 // dial opens a connection for user to the next URL in turn and signs in.
 func (r *signalRun) dial(ctx context.Context, user string) (*client.Client, error) {
-	url := r.cfg.URLs[int((r.next.Add(1)-1)%uint64(len(r.cfg.URLs)))]
+	return r.dialAt(ctx, user, r.next.Add(1)-1)
+}
+
+// dialAt opens connection number seq for user: to URL seq mod len(URLs).
+// The groups' first connections are numbered 3g+u (group g, user u), so
+// that the spread over the URLs does not depend on timing: with three
+// URLs, or two, A and B of a group are always on different nodes (every
+// call crosses nodes, the costly case).
+func (r *signalRun) dialAt(ctx context.Context, user string, seq uint64) (*client.Client, error) {
+	url := r.cfg.URLs[int(seq%uint64(len(r.cfg.URLs)))]
 	tok, err := r.token(user)
 	if err != nil {
 		return nil, err
@@ -93,6 +106,7 @@ func RunSignal(ctx context.Context, cfg SignalConfig) (*SignalReport, error) {
 		return nil, err
 	}
 	r := &signalRun{cfg: &cfg, rec: newRecorder(), log: cfg.Logger}
+	r.next.Store(uint64(3 * cfg.Groups)) // after the groups' own (dialAt)
 	groups := make([]*group, cfg.Groups)
 	defer func() {
 		var wg sync.WaitGroup
@@ -111,7 +125,7 @@ func RunSignal(ctx context.Context, cfg SignalConfig) (*SignalReport, error) {
 	errs := make(chan error, cfg.Groups)
 	var wg sync.WaitGroup
 	for i := range groups {
-		g := &group{run: r}
+		g := &group{run: r, index: i}
 		for u := range g.users {
 			g.users[u] = fmt.Sprintf("%s-%d-%c", cfg.UserPrefix, i, 'a'+u)
 		}
@@ -189,6 +203,9 @@ type usageSnap struct {
 	servers []usage // nil when not measured
 	self    usage
 	redis   *redisInfo
+	// nodeCommands and nodeTrips sum the nodes' own counts of what they
+	// sent to Redis (ringsfu_cluster_redis_*_total); -1: not exposed.
+	nodeCommands, nodeTrips float64
 }
 
 // takeUsage reads every process's usage; the servers' are best effort
@@ -226,8 +243,55 @@ func takeUsage(ctx context.Context, cfg *SignalConfig) (usageSnap, error) {
 			return s, err
 		}
 		s.redis = &info
+		s.nodeCommands, s.nodeTrips = nodeRedisCounts(cfg.URLs)
 	}
 	return s, nil
+}
+
+// nodeRedisCounts sums ringsfu_cluster_redis_commands_total and
+// ringsfu_cluster_redis_round_trips_total over the nodes' /metrics; -1
+// when a node does not expose them.
+func nodeRedisCounts(urls []string) (commands, trips float64) {
+	seen := map[string]bool{}
+	for _, raw := range urls {
+		m := metricsURL(raw)
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		vals, err := readMetrics(m, "ringsfu_cluster_redis_commands_total", "ringsfu_cluster_redis_round_trips_total")
+		if err != nil || len(vals) < 2 {
+			return -1, -1
+		}
+		commands += vals["ringsfu_cluster_redis_commands_total"]
+		trips += vals["ringsfu_cluster_redis_round_trips_total"]
+	}
+	return commands, trips
+}
+
+// readMetrics reads the named unlabelled metrics from a Prometheus
+// endpoint.
+func readMetrics(url string, names ...string) (map[string]float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && want[f[0]] {
+			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+				out[f[0]] = v
+			}
+		}
+	}
+	return out, sc.Err()
 }
 
 // measureIdle reads Redis's command rate while every connection is idle
