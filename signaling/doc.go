@@ -17,8 +17,9 @@
 // Cluster mode (Config.Cluster, cluster*.go): requests about a call
 // another node owns are relayed to it and answered when it replies; events
 // reach devices on other nodes through the directory; a device's session
-// moves to whichever node it signs in on. One relay worker goroutine runs
-// the requests other nodes relay here, in order, and a goroutine per
-// adopted call waits out its members' resume grace; both end in Shutdown.
+// moves to whichever node it signs in on. A fixed set of relay worker
+// goroutines (relayWorkers) runs the requests other nodes relay here, each
+// device's requests on one worker, in order; a goroutine per adopted call
+// waits out its members' resume grace; both end in Shutdown.
 // Without Config.Cluster none of this runs.
 package signaling
