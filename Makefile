@@ -91,3 +91,35 @@ perf-run:
 	for i in $$(seq 50); do curl -fs http://127.0.0.1:18787/healthz >/dev/null && break; sleep 0.1; done; \
 	echo "== $(NAME): $(ARGS)"; \
 	"$$d/ringsfu" load --url ws://127.0.0.1:18787/v1/signal --server-pid $$pid --duration $(DURATION) --ramp 100 $(ARGS) $(LOADFLAGS)
+
+# Signaling throughput (issue 8): the Call Kit flows flat out, as
+# `ringsfu load --mode signaling`, against one node without Redis
+# (perf-signal) and against three nodes on one private redis-server with
+# the connections round-robin over the nodes (perf-cluster, which also
+# reports Redis commands, round trips and CPU per flow cycle). FLOWS
+# (default accept; or all), SIGNAL_GROUPS (default 128 groups of three
+# connections), DURATION; LOADFLAGS=--json for the JSON report.
+FLOWS ?= accept
+SIGNAL_GROUPS ?= 128
+.PHONY: perf-signal perf-cluster
+perf-signal:
+	@set -e; d=$$(mktemp -d); trap 'kill $$pid 2>/dev/null; rm -rf "$$d"' EXIT; \
+	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
+	"$$d/ringsfu" --listen 127.0.0.1:18791 --udp-port 18792 --log-level warn >/dev/null & pid=$$!; \
+	for i in $$(seq 50); do curl -fs http://127.0.0.1:18791/healthz >/dev/null && break; sleep 0.1; done; \
+	"$$d/ringsfu" load --mode signaling --url ws://127.0.0.1:18791/v1/signal --server-pids $$pid \
+	  --duration $(DURATION) --groups $(SIGNAL_GROUPS) --flows $(FLOWS) $(LOADFLAGS)
+perf-cluster: deps-redis
+	@set -e; d=$$(mktemp -d); pids=; trap 'kill $$pids $$rpid 2>/dev/null; rm -rf "$$d"' EXIT; \
+	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
+	redis-server --port 18799 --bind 127.0.0.1 --save "" --appendonly no >/dev/null & rpid=$$!; \
+	for i in $$(seq 50); do redis-cli -p 18799 ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	for i in 1 2 3; do \
+	  "$$d/ringsfu" --listen 127.0.0.1:1879$$i --udp-port 1880$$i --log-level warn \
+	    --redis-url redis://127.0.0.1:18799/0 --node-id n$$i >/dev/null & pids="$$pids $$!"; \
+	done; \
+	for i in 1 2 3; do for k in $$(seq 50); do curl -fs http://127.0.0.1:1879$$i/healthz >/dev/null && break; sleep 0.1; done; done; \
+	"$$d/ringsfu" load --mode signaling \
+	  --urls ws://127.0.0.1:18791/v1/signal,ws://127.0.0.1:18792/v1/signal,ws://127.0.0.1:18793/v1/signal \
+	  --server-pids $$(echo $$pids | tr ' ' ,) --redis-url redis://127.0.0.1:18799 \
+	  --duration $(DURATION) --groups $(SIGNAL_GROUPS) --flows $(FLOWS) $(LOADFLAGS)

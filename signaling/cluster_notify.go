@@ -40,6 +40,9 @@ func (n clusterNotifier) Notify(to room.Recipient, ev room.Event) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
 	defer cancel()
+	if ds, ok := cl.Directory.(devicesSender); ok {
+		return local + n.sendToDevices(ctx, ds, to, ev)
+	}
 	devices, err := cl.Directory.DeviceNodes(ctx, string(to.User))
 	if err != nil {
 		s.log.Warn().Err(err).Str("user_id", string(to.User)).Msg("device directory")
@@ -147,4 +150,42 @@ func (s *Server) ResyncPresence() {
 			s.clusterOnline(sess)
 		}
 	}
+}
+
+// devicesSender is a Directory that also relays an event to the nodes of
+// a user's devices in one round trip (the look-up and the sends together,
+// as cluster.Store does); Notify uses it when the Directory has it.
+type devicesSender interface {
+	SendToDevices(ctx context.Context, user, device, except, kind string, body []byte) (map[string]int, error)
+}
+
+// sendToDevices relays ev to the other nodes that hold to's devices
+// through ds and returns the devices reached there.
+func (n clusterNotifier) sendToDevices(ctx context.Context, ds devicesSender, to room.Recipient, ev room.Event) int {
+	s := n.s
+	typ, body := wireEvent(ev)
+	msg, err := encodeEvent(typ, body)
+	if err != nil {
+		s.log.Error().Err(err).Str("type", typ).Msg("encode event")
+		return 0
+	}
+	re := relayedEvent{User: string(to.User), Device: string(to.Device), Except: string(to.Except), Msg: msg}
+	if ic, ok := ev.(room.IncomingCall); ok {
+		re.RingCall = string(ic.CallID)
+	}
+	b, err := json.Marshal(re)
+	if err != nil {
+		return 0
+	}
+	nodes, err := ds.SendToDevices(ctx, string(to.User), string(to.Device), string(to.Except), relayEvent, b)
+	if err != nil {
+		s.log.Warn().Err(err).Str("user_id", string(to.User)).Msg("relay event")
+		return 0
+	}
+	reached := 0
+	for _, count := range nodes {
+		s.cl.relayed.WithLabelValues("out").Inc()
+		reached += count
+	}
+	return reached
 }

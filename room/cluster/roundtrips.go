@@ -44,6 +44,7 @@ func newRoundTrips() *roundTrips {
 		"forget":        forgetScript,
 		"clearPresence": clearPresenceScript,
 		"devices":       devicesScript,
+		"sendToDevices": sendToDevicesScript,
 		"moveResume":    moveResumeScript,
 		"deleteResume":  deleteResumeScript,
 		"save":          saveScript,
