@@ -110,7 +110,8 @@ perf-signal:
 	"$$d/ringsfu" load --mode signaling --url ws://127.0.0.1:18791/v1/signal --server-pids $$pid \
 	  --duration $(DURATION) --groups $(SIGNAL_GROUPS) --flows $(FLOWS) $(LOADFLAGS)
 perf-cluster: deps-redis
-	@set -e; d=$$(mktemp -d); pids=; trap 'kill $$pids $$rpid 2>/dev/null; rm -rf "$$d"' EXIT; \
+	@set -e; d=$$(mktemp -d); pids=; rpid=; \
+	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; kill $$rpid 2>/dev/null; rm -rf "$$d"' EXIT; \
 	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
 	redis-server --port 18799 --bind 127.0.0.1 --save "" --appendonly no >/dev/null & rpid=$$!; \
 	for i in $$(seq 50); do redis-cli -p 18799 ping >/dev/null 2>&1 && break; sleep 0.1; done; \
