@@ -38,6 +38,12 @@ type Config struct {
 	// with UDPPort.
 	UDPPortMin, UDPPortMax uint16
 
+	// TCPPort, when greater than zero, adds passive ICE-TCP host
+	// candidates on RTCIP:TCPPort (every interface when RTCIP is empty or
+	// not local), one listening socket for every PeerConnection
+	// (icetcp.go). Default 0: UDP only.
+	TCPPort int
+
 	// Logger receives the engine's own logs and Pion's (through the bridge
 	// in logger.go). The zero value discards everything.
 	Logger zerolog.Logger

@@ -15,6 +15,7 @@ import (
 type Engine struct {
 	api       *webrtc.API
 	mux       io.Closer  // nil without Config.UDPPort
+	tcpMux    io.Closer  // nil without Config.TCPPort
 	batch     *BatchConn // the shared socket's writer; nil without a bound UDPPort
 	fast      *FastPath  // the direct send path over the shared socket; nil without it
 	selfTest  sync.WaitGroup
@@ -63,6 +64,13 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	tcpMux, err := configureICETCP(&se, cfg, ip, kind, lf)
+	if err != nil {
+		if mux != nil {
+			_ = mux.Close()
+		}
+		return nil, err
+	}
 
 	e := &Engine{
 		api: webrtc.NewAPI(
@@ -70,10 +78,11 @@ func New(cfg Config) (*Engine, error) {
 			webrtc.WithInterceptorRegistry(reg),
 			webrtc.WithSettingEngine(se),
 		),
-		mux:   mux,
-		batch: batch,
-		log:   cfg.Logger,
-		logs:  lf,
+		mux:    mux,
+		tcpMux: tcpMux,
+		batch:  batch,
+		log:    cfg.Logger,
+		logs:   lf,
 	}
 	if batch != nil {
 		e.fast = newFastPath(batch.conn, e.api, cfg.Logger)
@@ -88,7 +97,7 @@ func New(cfg Config) (*Engine, error) {
 		}()
 	}
 	e.log.Info().Str("rtc_ip", cfg.RTCIP).Int("udp_port", cfg.UDPPort).
-		Uint16("udp_port_min", cfg.UDPPortMin).Uint16("udp_port_max", cfg.UDPPortMax).
+		Uint16("udp_port_min", cfg.UDPPortMin).Uint16("udp_port_max", cfg.UDPPortMax).Int("tcp_port", cfg.TCPPort).
 		Msg("media engine ready")
 	return e, nil
 }
@@ -128,6 +137,11 @@ func (e *Engine) Close() error {
 		if e.mux != nil {
 			if err := e.mux.Close(); err != nil {
 				e.closeErr = fmt.Errorf("media: close udp mux: %w", err)
+			}
+		}
+		if e.tcpMux != nil {
+			if err := e.tcpMux.Close(); err != nil && e.closeErr == nil {
+				e.closeErr = fmt.Errorf("media: close tcp mux: %w", err)
 			}
 		}
 	})

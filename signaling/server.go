@@ -28,6 +28,11 @@ type Config struct {
 	AppSecret string
 	// ICEServers are handed to clients in the hello result (none by default).
 	ICEServers []ICEServer
+	// ICEServersFor, if set, replaces ICEServers: it is called once per
+	// hello with the signed-in user and the expiry of the token, and
+	// returns the servers for that session (e.g. TURN with an ephemeral
+	// per-session credential).
+	ICEServersFor func(userID string, tokenExpires time.Time) []ICEServer
 	// AllowedOrigins restricts browser Origins (host or full origin); empty
 	// accepts any.
 	AllowedOrigins []string
@@ -319,7 +324,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		SessionID:          sess.id,
 		Resumed:            resumed,
 		User:               wireUser(s.mgr.UserOf(room.UserID(ident.UserID))),
-		ICEServers:         s.cfg.ICEServers,
+		ICEServers:         s.iceServers(ident),
 		PendingInvitations: make([]IncomingCall, len(pending)),
 	}
 	ringing := make(map[string]bool, len(pending))
@@ -386,4 +391,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 		return fmt.Errorf("signaling shutdown: %w", ctx.Err())
 	}
+}
+
+// iceServers returns the ICE servers for a session of ident.
+func (s *Server) iceServers(ident Identity) []ICEServer {
+	if s.cfg.ICEServersFor == nil {
+		return s.cfg.ICEServers
+	}
+	if l := s.cfg.ICEServersFor(ident.UserID, ident.Expires); l != nil {
+		return l
+	}
+	return []ICEServer{}
 }

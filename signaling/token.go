@@ -26,6 +26,8 @@ type Identity struct {
 	UserID string
 	Name   string
 	Call   string
+	// Expires is when the token expires (its exp claim).
+	Expires time.Time
 }
 
 // TokenVerifier checks tokens signed HS256 with one app's secret.
@@ -68,7 +70,11 @@ func (v *TokenVerifier) Verify(token string) (Identity, error) {
 	if c.Call != "" && !validID(c.Call, maxCallIDLen) {
 		return Identity{}, fmt.Errorf("%w: token call is not a valid call id", ErrUnauthorized)
 	}
-	return Identity{UserID: c.Subject, Name: c.Name, Call: c.Call}, nil
+	id := Identity{UserID: c.Subject, Name: c.Name, Call: c.Call}
+	if c.ExpiresAt != nil {
+		id.Expires = c.ExpiresAt.Time
+	}
+	return id, nil
 }
 
 // MintOptions describe a token to sign.

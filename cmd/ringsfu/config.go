@@ -47,6 +47,8 @@ type Config struct {
 	MaxDevices            int
 	RedisURL              string // cluster mode when set (cluster.go)
 	NodeID                string
+
+	Network networkConfig // ICE-TCP, TURN, TLS (config_network.go)
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -120,6 +122,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
+	registerNetworkFlags(fs, &c.Network)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -158,6 +161,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if c.AppID == "" {
 		return c, errors.New("--app-id is required with --app-secret")
+	}
+	if err := finishNetwork(&c, fs); err != nil {
+		return c, err
 	}
 	if c.DrainDelay < 0 {
 		return c, errors.New("--drain-delay must not be negative")

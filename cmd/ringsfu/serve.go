@@ -46,6 +46,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		UDPPort:    cfg.UDPPort,
 		UDPPortMin: cfg.UDPPortMin,
 		UDPPortMax: cfg.UDPPortMax,
+		TCPPort:    cfg.Network.TCPPort,
 		Logger:     log.With().Str("component", "media").Logger(),
 	})
 	if err != nil {
@@ -53,6 +54,11 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	}
 	defer eng.Close()
 	reg.MustRegister(signaling.NewPionLogCollector(eng.LogStats()))
+	netw, err := startNetwork(cfg, log, media.NewLoggerFactory(log.With().Str("component", "turn").Logger()), reg)
+	if err != nil {
+		return err
+	}
+	defer netw.Close()
 	var cn *clusterNode
 	var cl *signaling.Cluster
 	peer := sfu.PeerConfig{FastPath: eng.FastPath()} // in a cluster its Stats feed the heartbeat's packets/s
@@ -72,6 +78,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
 		ICEServers:     iceServers(cfg),
+		ICEServersFor:  netw.iceServersFor(),
 		AllowedOrigins: cfg.AllowedOrigins,
 		ResumeGrace:    cfg.ResumeGrace,
 		Registerer:     reg,
@@ -119,10 +126,10 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Bool("dev", cfg.Dev).Str("app_id", cfg.AppID).Msg("listening")
+	go func() { served <- srv.Serve(netw.listener(ln)) }()
+	log.Info().Str("addr", ln.Addr().String()).Str("scheme", netw.scheme()).Bool("dev", cfg.Dev).Str("app_id", cfg.AppID).Msg("listening")
 	if cfg.Dev {
-		fmt.Fprintf(stdout, "ringsfu dev mode: open http://%s/\n", ln.Addr())
+		fmt.Fprintf(stdout, "ringsfu dev mode: open %s://%s/\n", netw.scheme(), ln.Addr())
 	}
 
 	select {

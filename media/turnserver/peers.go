@@ -65,9 +65,27 @@ func (s *portSet) has(port int) bool {
 
 // policy is the peer rule of one server.
 type policy struct {
-	ip    net.IP
-	peers Peers
-	own   *portSet
+	ip      net.IP
+	mediaIP net.IP // nil: the SFU is reached on ip itself
+	peers   Peers
+	own     *portSet
+}
+
+// toMedia returns where a datagram for the allowed peer addr is sent.
+func (p *policy) toMedia(addr net.Addr) net.Addr {
+	if p.mediaIP == nil {
+		return addr
+	}
+	ua := addr.(*net.UDPAddr)
+	return &net.UDPAddr{IP: p.mediaIP, Port: ua.Port}
+}
+
+// fromMedia returns the peer address a datagram from addr is reported as.
+func (p *policy) fromMedia(addr net.Addr) net.Addr {
+	if ua, ok := addr.(*net.UDPAddr); ok && p.mediaIP != nil && ua.IP.Equal(p.mediaIP) {
+		return &net.UDPAddr{IP: p.ip, Port: ua.Port}
+	}
+	return addr
 }
 
 // allowIP is the permission rule: only the relay IP itself.

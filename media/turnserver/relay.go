@@ -79,7 +79,7 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if !c.allow(len(p)) {
 		return len(p), nil // dropped, as a congested link would
 	}
-	n, err := c.PacketConn.WriteTo(p, addr)
+	n, err := c.PacketConn.WriteTo(p, c.g.policy.toMedia(addr))
 	c.g.stats.BytesToPeers.Add(uint64(n))
 	return n, err
 }
@@ -92,6 +92,7 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
+		addr = c.g.policy.fromMedia(addr)
 		if !c.g.policy.allowAddr(addr) {
 			c.g.stats.PeerRefusals.Add(1)
 			continue

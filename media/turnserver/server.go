@@ -22,6 +22,12 @@ type Config struct {
 	// ListenIP is the address the listeners and relay sockets bind to.
 	// Default RelayIP; an operator behind a 1:1 NAT sets 0.0.0.0.
 	ListenIP net.IP
+	// MediaIP is where this host reaches the SFU's media sockets, when
+	// that is not RelayIP (behind a 1:1 NAT the public --rtc-ip may not
+	// loop back): relayed datagrams to RelayIP go to MediaIP instead, and
+	// datagrams from MediaIP are reported to the client as from RelayIP.
+	// Default RelayIP.
+	MediaIP net.IP
 	// Port serves TURN over UDP and TCP; 0 serves neither.
 	Port int
 	// TLSPort serves TURN over TLS with TLSConfig; 0 does not.
@@ -112,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, stats: &Stats{}, log: cfg.Logger, users: map[string]int{}}
 	pol := &policy{ip: cfg.RelayIP.To4(), peers: cfg.Peers, own: newPortSet()}
+	if cfg.MediaIP != nil && !cfg.MediaIP.Equal(cfg.RelayIP) {
+		pol.mediaIP = cfg.MediaIP.To4()
+	}
 	gen := func() *relayGenerator {
 		return &relayGenerator{
 			inner:  &turn.RelayAddressGeneratorStatic{RelayAddress: pol.ip, Address: cfg.ListenIP.String()},

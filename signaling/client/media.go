@@ -49,6 +49,11 @@ type MediaConfig struct {
 	LoopbackOnly bool
 	// ICEServers overrides the STUN/TURN servers of the hello result.
 	ICEServers []webrtc.ICEServer
+	// ICETransportPolicy is passed to both PeerConnections. Default all;
+	// webrtc.ICETransportPolicyRelay connects only through the TURN
+	// servers (those of the hello result carry a per-session credential
+	// when the server runs its embedded TURN server or has --turn-secret).
+	ICETransportPolicy webrtc.ICETransportPolicy
 	// Trickle sends SDPs as soon as they are made and the session's ICE
 	// candidates as `trickle` requests afterwards (never before the SDP
 	// they belong to has been answered). Default false: each SDP is sent
@@ -181,9 +186,10 @@ func (c *Client) StartMedia(ctx context.Context, callID string, cfg MediaConfig)
 		cfg:    cfg,
 		log:    cfg.Logger.With().Str("call_id", callID).Logger(),
 		api:    api,
-		pcCfg:  webrtc.Configuration{ICEServers: ice, BundlePolicy: webrtc.BundlePolicyMaxBundle},
-		done:   make(chan struct{}),
-		wake:   make(chan struct{}, 1),
+		pcCfg: webrtc.Configuration{ICEServers: ice, BundlePolicy: webrtc.BundlePolicyMaxBundle,
+			ICETransportPolicy: cfg.ICETransportPolicy},
+		done: make(chan struct{}),
+		wake: make(chan struct{}, 1),
 	}
 	s.cl.Store(c)
 	if _, loaded := c.mediaSessions.LoadOrStore(callID, s); loaded {
