@@ -70,11 +70,19 @@ func payload(n int) []byte {
 // sent, byte for byte and in order.
 func runAudioCall(t *testing.T, addr string, mc client.MediaConfig, want int) *audioCall {
 	t.Helper()
+	return runAudioCallWith(t, addr, "", want, func(*client.Client) client.MediaConfig { return mc })
+}
+
+// runAudioCallWith is runAudioCall with each member's media configured by
+// mc from its signed-in client, and tag appended to the user ids (calls on
+// one server need their own users).
+func runAudioCallWith(t *testing.T, addr, tag string, want int, mc func(*client.Client) client.MediaConfig) *audioCall {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	alice := dialAs(ctx, t, addr, "alice", "a1")
-	bob := dialAs(ctx, t, addr, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
+	alice := dialAs(ctx, t, addr, "alice"+tag, "a1")
+	bob := dialAs(ctx, t, addr, "bob"+tag, "b1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob" + tag}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +90,7 @@ func runAudioCall(t *testing.T, addr string, mc client.MediaConfig, want int) *a
 		t.Fatal(err)
 	}
 	a := &audioCall{}
-	if a.caller, err = alice.StartMedia(ctx, res.CallID, mc); err != nil {
+	if a.caller, err = alice.StartMedia(ctx, res.CallID, mc(alice)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.caller.Close() })
@@ -97,7 +105,7 @@ func runAudioCall(t *testing.T, addr string, mc client.MediaConfig, want int) *a
 			a.mu.Unlock()
 		}
 	})
-	if a.callee, err = bob.StartMedia(ctx, res.CallID, mc); err != nil {
+	if a.callee, err = bob.StartMedia(ctx, res.CallID, mc(bob)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.callee.Close() })
