@@ -1,5 +1,6 @@
 // Media test page. Query: user, name, call, peer, mode (join | invite | accept),
-// simulcast=1. Signs in with a dev token, gets into the call, publishes the
+// simulcast=1, relay=udp|tcp|tls (relay candidates only, through the hello
+// result's TURN URLs of that transport). Signs in with a dev token, gets into the call, publishes the
 // fake camera and microphone, renders every received track, and exposes its
 // state on window.__test for the browser tests.
 import { RingsfuClient, SERVER_EVENTS } from '/sdk/ringsfu.js';
@@ -10,6 +11,7 @@ const name = q.get('name') || user;
 const mode = q.get('mode') || 'join';
 const peer = q.get('peer') || '';
 const simulcast = q.get('simulcast') === '1';
+const relay = q.get('relay') || '';
 let callID = q.get('call') || '';
 
 const grid = document.getElementById('grid');
@@ -107,7 +109,10 @@ function selectedPair(report) {
   return {
     state: pair.state,
     srtpCipher,
-    local: { address: local.address ?? local.ip ?? null, port: local.port, type: local.candidateType, protocol: local.protocol },
+    local: {
+      address: local.address ?? local.ip ?? null, port: local.port, type: local.candidateType, protocol: local.protocol,
+      relayProtocol: local.relayProtocol ?? null, url: local.url ?? null,
+    },
     remote: { address: remote.address ?? remote.ip ?? null, port: remote.port, type: remote.candidateType, protocol: remote.protocol },
   };
 }
@@ -150,6 +155,21 @@ async function stats() {
   };
 }
 
+/**
+ * An RTCConfiguration that connects only through the hello result's TURN
+ * URLs of one transport: udp (turn:…?transport=udp), tcp
+ * (turn:…?transport=tcp) or tls (turns:).
+ */
+function relayConfig(iceServers, transport) {
+  const want = (u) => (transport === 'tls' ? u.startsWith('turns:')
+    : u.startsWith('turn:') && u.endsWith(`?transport=${transport}`));
+  const servers = iceServers
+    .map((s) => ({ ...s, urls: [].concat(s.urls).filter(want) }))
+    .filter((s) => s.urls.length > 0);
+  if (servers.length === 0) throw new Error(`no ${transport} TURN URL in the hello result: ${JSON.stringify(iceServers)}`);
+  return { iceServers: servers, iceTransportPolicy: 'relay' };
+}
+
 async function main() {
   const res = await fetch(`/dev/token?user=${encodeURIComponent(user)}&name=${encodeURIComponent(name)}`);
   if (!res.ok) throw new Error(`dev token: ${res.status}`);
@@ -184,7 +204,7 @@ async function main() {
 
   // Start media before the local capture: the server's subscriber offer may
   // already be on its way (the SDK buffers it until then anyway).
-  T.media = client.startMedia(callID);
+  T.media = client.startMedia(callID, relay ? { rtcConfig: relayConfig(T.hello.iceServers, relay) } : {});
   T.media.on('error', (err) => T.events.push({ name: 'mediaError', data: { code: err.code, message: err.message } }));
   T.media.on('mediaReset', ({ reason }) => T.resets.push(reason));
 

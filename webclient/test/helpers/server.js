@@ -1,5 +1,6 @@
 // Starts the real ringsfu binary in dev mode on free loopback ports.
 import { spawn, execFileSync } from 'node:child_process';
+import https from 'node:https';
 import { createWriteStream, mkdtempSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import dgram from 'node:dgram';
@@ -49,11 +50,13 @@ export function freeUDPPort() {
 /**
  * Starts `ringsfu` (dev mode, app id "dev") on 127.0.0.1 with
  * `--rtc-ip 127.0.0.1 --udp-port <free port>`, and waits for /healthz.
- * Its log goes to artifacts/<name>-server.log.
- * @param {{name?: string, args?: string[]}} [opts]
+ * Its log goes to artifacts/<name>-server.log. With `ca` (the PEM of the
+ * certificate given in args as --tls-cert) the server speaks HTTPS/WSS and
+ * /healthz is checked over TLS against that certificate.
+ * @param {{name?: string, args?: string[], ca?: string}} [opts]
  * @returns {Promise<{origin: string, wsURL: string, port: number, udpPort: number, logPath: string, stop: () => Promise<void>}>}
  */
-export async function startServer({ name = 'server', args = [] } = {}) {
+export async function startServer({ name = 'server', args = [], ca = null } = {}) {
   const bin = serverBinary();
   const port = await freeTCPPort();
   const udpPort = await freeUDPPort();
@@ -68,9 +71,10 @@ export async function startServer({ name = 'server', args = [] } = {}) {
   proc.stderr.pipe(log, { end: false });
   let exited = null;
   const exit = new Promise((resolve) => proc.once('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${ca ? 'https' : 'http'}://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (exited) throw new Error(`ringsfu exited early (${JSON.stringify(exited)}); see ${logPath}`);
+    if (ca) return (await httpsGet(`${origin}/healthz`, ca)).startsWith('ok');
     const res = await fetch(`${origin}/healthz`).catch(() => null);
     return res && res.ok && (await res.text()).startsWith('ok');
   }, { timeoutMs: 20000, what: `ringsfu /healthz on ${origin}` }).catch((err) => {
@@ -79,7 +83,7 @@ export async function startServer({ name = 'server', args = [] } = {}) {
   });
   return {
     origin,
-    wsURL: `ws://127.0.0.1:${port}/v1/signal`,
+    wsURL: `${ca ? 'wss' : 'ws'}://127.0.0.1:${port}/v1/signal`,
     port,
     udpPort,
     logPath,
@@ -93,4 +97,19 @@ export async function startServer({ name = 'server', args = [] } = {}) {
       log.end();
     },
   };
+}
+
+/**
+ * GETs an https URL trusting only `ca`; resolves with the body of a 200
+ * answer, or '' on any failure.
+ */
+export function httpsGet(url, ca) {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ca }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve(res.statusCode === 200 ? body : ''));
+    });
+    req.on('error', () => resolve(''));
+  });
 }
