@@ -51,10 +51,11 @@ build:
 run:
 	$(GO) run ./cmd/ringsfu
 
-# Debian's Chromium, installed when missing (as root, or through sudo).
+# Debian's Chromium (and openssl, which makes turn.test.js's certificate),
+# installed when missing (as root, or through sudo).
 deps-browser:
-	@command -v chromium >/dev/null || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
-	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends chromium; }
+	@{ command -v chromium && command -v openssl; } >/dev/null || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends chromium openssl; }
 
 # Debian's redis-server, installed when missing (as root, or through sudo);
 # the tests start their own instances on free loopback ports.
