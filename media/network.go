@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
@@ -33,6 +34,11 @@ func configureNetwork(se *webrtc.SettingEngine, ip net.IP, kind rtcIPKind) error
 	// Browsers that hide their addresses are learned as peer-reflexive;
 	// accept them at once instead of waiting for better candidates.
 	se.SetPrflxAcceptanceMinWait(0)
+	// A client that reaches the server only through a TURN relay (its
+	// candidates are relay ones) would otherwise wait Pion's default 2 s
+	// before the pair is nominated. Checks run in priority order, so a
+	// direct pair, if there is one, normally succeeds first anyway.
+	se.SetRelayAcceptanceMinWait(relayAcceptanceMinWait)
 	// AES-GCM (RFC 7714) first: cheaper per packet than AES-CM + HMAC.
 	se.SetSRTPProtectionProfiles(
 		dtls.SRTP_AEAD_AES_128_GCM,
@@ -101,6 +107,10 @@ func configurePorts(se *webrtc.SettingEngine, cfg Config, ip net.IP, kind rtcIPK
 	se.SetICEUDPMux(mux)
 	return mux, nil, nil
 }
+
+// relayAcceptanceMinWait is how long a controlling agent waits before it
+// nominates a pair with a relay candidate on either side.
+const relayAcceptanceMinWait = 250 * time.Millisecond
 
 // isLoopbackInterface reports whether the named interface is a loopback one.
 func isLoopbackInterface(name string) bool {

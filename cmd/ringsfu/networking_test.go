@@ -194,7 +194,7 @@ func metric(t *testing.T, scheme, addr, name string) string {
 // TestICETCPOnlyClient: Pion clients restricted to TCP4 reach the SFU over
 // ICE-TCP (--tcp-port) and exchange audio byte for byte.
 func TestICETCPOnlyClient(t *testing.T) {
-	s := startServe(t, "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--tcp-port", freeLoopbackPort(t))
+	s := startServe(t, "--drain-delay", "0", "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--tcp-port", freeLoopbackPort(t))
 	api, err := client.NewMediaAPI(client.MediaAPIConfig{LoopbackOnly: true, Settings: func(se *webrtc.SettingEngine) {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 	}})

@@ -40,7 +40,7 @@ func turnClient(t *testing.T, addr, user, pass string) *turn.Client {
 // counts each refusal.
 func TestEmbeddedTURNIsNotAnOpenRelay(t *testing.T) {
 	turnPort := freeLoopbackPort(t)
-	s := startServe(t, "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--turn-port", turnPort)
+	s := startServe(t, "--drain-delay", "0", "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--turn-port", turnPort)
 	turnAddr := "127.0.0.1:" + turnPort
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -35,7 +35,7 @@ import (
 // over TURN/TCP; /metrics counts the allocations and relayed bytes.
 func TestRelayOnlyPionClientsOverEmbeddedTURN(t *testing.T) {
 	turnPort := freeLoopbackPort(t)
-	s := startServe(t, "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--turn-port", turnPort)
+	s := startServe(t, "--drain-delay", "0", "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--turn-port", turnPort)
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -56,19 +56,18 @@ func TestRelayOnlyPionClientsOverEmbeddedTURN(t *testing.T) {
 				t.Fatalf("TURN URLs for %s: %v", transport, urls)
 			}
 			_ = probe.Close()
-			api, err := client.NewMediaAPI(client.MediaAPIConfig{LoopbackOnly: true, Settings: func(se *webrtc.SettingEngine) {
-				// Only the hello result's TURN URL of this transport.
-				se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
-			}})
+			api, err := client.NewMediaAPI(client.MediaAPIConfig{LoopbackOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			a := runAudioCallWith(t, s.addr, "-"+transport, 50, func(c *client.Client) client.MediaConfig {
+				// Only the hello result's TURN URL of this transport, with
+				// this session's credential.
 				var ice []webrtc.ICEServer
 				for _, srv := range c.Hello().ICEServers {
 					ice = append(ice, webrtc.ICEServer{URLs: urls, Username: srv.Username, Credential: srv.Credential})
 				}
-				return client.MediaConfig{API: api, ICEServers: ice, ICETransportPolicy: webrtc.ICETransportPolicyRelay}
+				return client.MediaConfig{API: api, ICEServers: ice, ICETransportPolicy: webrtc.ICETransportPolicyRelay, Trickle: true}
 			})
 			for _, pc := range []*webrtc.PeerConnection{a.caller.Subscriber(), a.callee.Publisher()} {
 				p := selectedPair(t, pc)
@@ -99,7 +98,7 @@ func TestRelayOnlyPionClientsOverEmbeddedTURN(t *testing.T) {
 func TestHelloHandsEphemeralTURNCredentials(t *testing.T) {
 	turnPort, tlsPort := freeLoopbackPort(t), freeLoopbackPort(t)
 	certFile, keyFile := writeTestCert(t, t.TempDir())
-	s := startServe(t, "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--turn-port", turnPort,
+	s := startServe(t, "--drain-delay", "0", "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t), "--turn-port", turnPort,
 		"--turn-tls-port", tlsPort, "--tls-cert", certFile, "--tls-key", keyFile, "--turn-tls-host", "localhost",
 		"--turn-secret", "op-secret", "--turn", "turn:turn.example.org:3478", "--stun", "stun:stun.example.org")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -139,7 +138,7 @@ func TestHelloHandsEphemeralTURNCredentials(t *testing.T) {
 	}
 
 	// Without --turn-secret, --turn keeps the static pair.
-	s2 := startServe(t, "--turn", "turn:turn.example.org:3478", "--turn-username", "u", "--turn-credential", "p")
+	s2 := startServe(t, "--drain-delay", "0", "--turn", "turn:turn.example.org:3478", "--turn-username", "u", "--turn-credential", "p")
 	c2 := dialAs(ctx, t, s2.addr, "bob", "b1")
 	if got := c2.Hello().ICEServers; len(got) != 1 || got[0].Username != "u" || got[0].Credential != "p" {
 		t.Fatalf("static TURN entry %+v", got)
@@ -202,7 +201,7 @@ func servedCN(t *testing.T, addr string) string {
 func TestHTTPSAndCertificateReload(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := writeTestCert(t, dir)
-	s := startServe(t, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-watch-interval", "50ms")
+	s := startServe(t, "--drain-delay", "0", "--tls-cert", certFile, "--tls-key", keyFile, "--tls-watch-interval", "50ms")
 	pem, _ := os.ReadFile(certFile)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
@@ -248,7 +247,7 @@ func TestHTTPSAndCertificateReload(t *testing.T) {
 	// reloads at once.
 	dir2 := t.TempDir()
 	cert2, key2 := writeTestCert(t, dir2)
-	s2 := startServe(t, "--tls-cert", cert2, "--tls-key", key2, "--tls-watch-interval", "1h")
+	s2 := startServe(t, "--drain-delay", "0", "--tls-cert", cert2, "--tls-key", key2, "--tls-watch-interval", "1h")
 	c3, k3 := makeTestCert(t, "after sighup")
 	if err := os.WriteFile(key2, k3, 0o600); err != nil {
 		t.Fatal(err)
