@@ -10,7 +10,11 @@
 // sends in sendmmsg batches. FastPath (fastpath.go) is the direct send path
 // over that socket: SRTPOut reaches a PeerConnection's outgoing SRTP keys
 // (srtpout.go) and DatagramBatch sends datagrams encrypted in place with one
-// sendmmsg (sendbatch.go).
+// sendmmsg (sendbatch.go). With Config.TCPPort the engine also offers
+// passive ICE-TCP candidates through one listening socket (icetcp.go);
+// such pairs, like relay pairs, use Pion's writer, not FastPath. The
+// embedded TURN server is the subpackage turnserver, which imports nothing
+// of this project either.
 //
 // Imports: the standard library, Pion modules, golang.org/x/net/ipv4 and
 // zerolog. It imports no package of this project; package sfu builds on it.
@@ -18,7 +22,8 @@
 // Goroutines: an Engine configured with a UDP port bound to one address
 // owns a BatchConn, whose writer goroutine ends when Engine.Close closes the
 // mux (and with it the BatchConn), and Pion's UDP mux, whose internal reader
-// goroutine ends then too. Such an Engine also runs FastPath's self-test
+// goroutine ends then too; likewise the ICE TCP mux's accept and read
+// goroutines with Config.TCPPort. Such an Engine also runs FastPath's self-test
 // once, in a goroutine it owns (two loopback PeerConnections for a moment);
 // Close abandons and waits for it. A DatagramBatch belongs to one goroutine;
 // an SRTPOut is immutable. The RTP helpers are plain values: a Rewriter must
