@@ -54,6 +54,10 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 		if id.UserID != o.UserID || id.Name != o.Name || id.Call != o.Call {
 			t.Fatalf("identity %+v from %+v", id, o)
 		}
+		// Mint's default TTL is an hour; exp has whole seconds.
+		if left := time.Until(id.Expires); left < 58*time.Minute || left > time.Hour {
+			t.Fatalf("identity expires in %v", left)
+		}
 	}
 }
 
