@@ -35,7 +35,7 @@ func registerNetworkFlags(fs *flag.FlagSet, n *networkConfig) {
 	fs.IntVar(&n.TURNTLSPort, "turn-tls-port", 0, "embedded TURN server over TLS on PORT (needs --tls-cert and --tls-key)")
 	fs.StringVar(&n.TURNTLSHost, "turn-tls-host", "", "host name in turns: URLs, matching the certificate (default: --rtc-ip)")
 	fs.StringVar(&n.TURNSecret, "turn-secret", "",
-		"TURN REST API shared secret for ephemeral credentials (default: derived from --app-secret); setting it also gives --turn URLs ephemeral credentials")
+		"TURN REST API shared secret for ephemeral credentials (default: derived from --app-secret); setting it also gives --turn URLs ephemeral credentials unless --turn-username is set")
 	fs.IntVar(&n.TURNMaxAllocations, "turn-max-allocations", 50, "cap on one user's live TURN allocations")
 	fs.IntVar(&n.TURNMaxBitrate, "turn-max-bitrate", 40_000_000, "cap on one TURN allocation's relayed bits per second, both directions (0: none)")
 	fs.DurationVar(&n.TURNCredentialTTL, "turn-credential-ttl", 24*time.Hour,
