@@ -48,6 +48,10 @@ type MediaConfig struct {
 	// LoopbackOnly is passed to NewMediaAPI when API is nil.
 	LoopbackOnly bool
 	// ICEServers overrides the STUN/TURN servers of the hello result.
+	// Default: those of the hello result of the Client the Session is on,
+	// taken anew for each pair of PeerConnections, so that a media reset
+	// after a resume uses the new session's TURN credentials (they are
+	// per session and expire; PROTOCOL.md §9).
 	ICEServers []webrtc.ICEServer
 	// ICETransportPolicy is passed to both PeerConnections. Default all;
 	// webrtc.ICETransportPolicyRelay connects only through the TURN
@@ -177,9 +181,7 @@ func (c *Client) StartMedia(ctx context.Context, callID string, cfg MediaConfig)
 	}
 	ice := cfg.ICEServers
 	if ice == nil {
-		for _, s := range c.hello.ICEServers {
-			ice = append(ice, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
-		}
+		ice = helloICEServers(c.hello)
 	}
 	s := &Session{
 		callID: callID,
@@ -424,4 +426,13 @@ func targetIndex(target string) int {
 		return 1
 	}
 	return 0
+}
+
+// helloICEServers converts a hello result's ICE servers for Pion.
+func helloICEServers(h signaling.HelloResult) []webrtc.ICEServer {
+	var ice []webrtc.ICEServer
+	for _, s := range h.ICEServers {
+		ice = append(ice, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return ice
 }

@@ -45,11 +45,19 @@ func (s *Session) newPCs() (*pcPair, error) {
 	for i := range p.early {
 		p.early[i].Max = maxEarlyCandidates
 	}
+	cfg := s.pcCfg
+	if s.cfg.ICEServers == nil {
+		// The current Client's hello result: its TURN credentials are per
+		// session and expire, so a reset after a resume takes the new ones.
+		if c := s.cl.Load(); c != nil {
+			cfg.ICEServers = helloICEServers(c.hello)
+		}
+	}
 	var err error
-	if p.pub, err = s.api.NewPeerConnection(s.pcCfg); err != nil {
+	if p.pub, err = s.api.NewPeerConnection(cfg); err != nil {
 		return nil, fmt.Errorf("client: publisher pc: %w", err)
 	}
-	if p.sub, err = s.api.NewPeerConnection(s.pcCfg); err != nil {
+	if p.sub, err = s.api.NewPeerConnection(cfg); err != nil {
 		_ = p.pub.Close()
 		return nil, fmt.Errorf("client: subscriber pc: %w", err)
 	}

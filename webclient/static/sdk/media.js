@@ -73,6 +73,12 @@ export class MediaSession extends Emitter {
     this.callID = callID;
     this.closed = false;
     this._config = { iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', ...rtcConfig };
+    /**
+     * True when the ICE servers are the client's (its latest hello result):
+     * TURN credentials there are per session and expire, so new
+     * PeerConnections (a media reset) take the current ones.
+     */
+    this._helloIce = !(rtcConfig && 'iceServers' in rtcConfig);
     /** Generation of the PeerConnections; a media reset increments it. */
     this._gen = 0;
     /** True while a reset the session asked for waits for its result. */
@@ -93,6 +99,7 @@ export class MediaSession extends Emitter {
   /** Creates (or replaces) both PeerConnections, one generation. */
   _createPeerConnections() {
     this._gen++;
+    if (this._helloIce && Array.isArray(this.client.iceServers)) this._config.iceServers = this.client.iceServers;
     /** @type {RTCPeerConnection} Sends this member's tracks. */
     this.publisher = new RTCPeerConnection(this._config);
     /** @type {RTCPeerConnection} Receives the other members' tracks. */
