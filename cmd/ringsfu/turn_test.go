@@ -275,3 +275,76 @@ func relayProtocol(pc *webrtc.PeerConnection, c *webrtc.ICECandidate) string {
 	}
 	return ""
 }
+
+// TestMediaResetAfterResumeTakesNewTURNCredentials: a Go client session
+// moved onto a resumed connection (with a token that lives longer) builds
+// its new PeerConnections, at a media reset, with the TURN credential of
+// the new hello result, not the one its first connection got.
+func TestMediaResetAfterResumeTakesNewTURNCredentials(t *testing.T) {
+	s := startServe(t, "--drain-delay", "0", "--rtc-ip", "127.0.0.1", "--udp-port", freeLoopbackPort(t),
+		"--turn-port", freeLoopbackPort(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dial := func(ttl time.Duration, resume string) *client.Client {
+		tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "alice", TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.Dial(ctx, client.Config{URL: "ws://" + s.addr + "/v1/signal", Token: tok, DeviceID: "a1", Resume: resume})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	turnUser := func(pc *webrtc.PeerConnection) string {
+		for _, srv := range pc.GetConfiguration().ICEServers {
+			if srv.Username != "" {
+				return srv.Username
+			}
+		}
+		return ""
+	}
+	c1 := dial(time.Hour, "")
+	bob := dialAs(ctx, t, s.addr, "bob", "b1")
+	res, err := c1.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c1.StartMedia(ctx, res.CallID, client.MediaConfig{LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	first := turnUser(sess.Publisher())
+	if first == "" {
+		t.Fatal("no TURN credential on the first PeerConnections")
+	}
+	_ = c1.Close()
+	c2 := dial(3*time.Hour, c1.Hello().SessionID)
+	if !c2.Hello().Resumed {
+		t.Fatal("not resumed")
+	}
+	second := c2.Hello().ICEServers[0].Username
+	if second == first {
+		t.Fatalf("the resumed hello handed the same credential %q", first)
+	}
+	if err := sess.Attach(c2); err != nil {
+		t.Fatal(err)
+	}
+	old := sess.Publisher()
+	sess.Reset()
+	deadline := time.Now().Add(20 * time.Second)
+	for sess.Publisher() == old {
+		if time.Now().After(deadline) {
+			t.Fatal("no new PeerConnections after Reset")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the session, with a deadline
+	}
+	if got := turnUser(sess.Publisher()); got != second {
+		t.Fatalf("new PeerConnections use TURN username %q, want the resumed session's %q (first %q)", got, second, first)
+	}
+}
