@@ -39,6 +39,7 @@ type Config struct {
 	DrainDelay     time.Duration
 	Webhooks       []string
 	Pprof          bool
+	Network        networkConfig // ICE-TCP, TURN, TLS (config_network.go)
 
 	MaxCallSize           int
 	MaxOutstandingInvites int
@@ -47,8 +48,6 @@ type Config struct {
 	MaxDevices            int
 	RedisURL              string // cluster mode when set (cluster.go)
 	NodeID                string
-
-	Network networkConfig // ICE-TCP, TURN, TLS (config_network.go)
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -120,9 +119,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxDevices, "max-devices", 10, "cap on one user's sessions; one more ends the oldest with close 4010")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
+	registerNetworkFlags(fs, &c.Network)
 	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
-	registerNetworkFlags(fs, &c.Network)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
