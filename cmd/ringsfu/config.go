@@ -31,6 +31,7 @@ type Config struct {
 	TURN           []string
 	TURNUser       string
 	TURNCredential string
+	Network        networkConfig // ICE-TCP, embedded TURN, TLS (config_network.go)
 	AllowedOrigins []string
 	ResumeGrace    time.Duration
 	LogFormat      string
@@ -39,7 +40,6 @@ type Config struct {
 	DrainDelay     time.Duration
 	Webhooks       []string
 	Pprof          bool
-	Network        networkConfig // ICE-TCP, TURN, TLS (config_network.go)
 
 	MaxCallSize           int
 	MaxOutstandingInvites int
@@ -105,6 +105,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.Var(&turn, "turn", "TURN URL handed to clients (repeatable)")
 	fs.StringVar(&c.TURNUser, "turn-username", "", "username for the TURN servers")
 	fs.StringVar(&c.TURNCredential, "turn-credential", "", "credential for the TURN servers")
+	registerNetworkFlags(fs, &c.Network)
 	fs.Var(&origins, "allowed-origins", "browser origins allowed to connect (default: any)")
 	fs.DurationVar(&c.ResumeGrace, "resume-grace", 20*time.Second, "how long a dropped session may resume")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "json, console, or auto (console on a terminal)")
@@ -119,7 +120,6 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxDevices, "max-devices", 10, "cap on one user's sessions; one more ends the oldest with close 4010")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
-	registerNetworkFlags(fs, &c.Network)
 	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
 	if err := fs.Parse(args); err != nil {
