@@ -36,8 +36,12 @@ type DownTrack struct {
 	// (-1: paused); owner is the slot currently forwarded (-1: none, waiting
 	// for a keyframe). See forward.go for the ownership protocol that lets
 	// several layer readers share the fields below without a lock.
-	target   atomic.Int32
-	owner    atomic.Int32
+	target atomic.Int32
+	owner  atomic.Int32
+	// want is the slot the subscriber would take if every layer flowed
+	// (-1: off), which decides the layers the publisher sends
+	// (layers_pause.go).
+	want     atomic.Int32
 	inflight [maxLayers]atomic.Int32
 
 	// Owned by the reader goroutine that holds the stream (forward.go).
@@ -95,6 +99,7 @@ func newDownTrack(up *UpTrack, peer *Peer, streamID string, log zerolog.Logger) 
 	}
 	d.owner.Store(-1)
 	d.target.Store(-1)
+	d.want.Store(-1)
 	return d
 }
 

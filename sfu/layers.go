@@ -29,7 +29,12 @@ func (d *DownTrack) retarget() {
 	d.mu.Lock()
 	slot := d.chooseSlotLocked()
 	old := d.target.Swap(int32(slot))
+	want := int32(d.wantSlotLocked())
+	wantChanged := d.want.Swap(want) != want
 	d.mu.Unlock()
+	if wantChanged {
+		d.up.layersChanged()
+	}
 	if int32(slot) == old {
 		return
 	}

@@ -33,6 +33,8 @@ type pubLayer struct {
 	ts     uint32
 	frame  uint32
 	kfWant atomic.Bool
+	paused atomic.Bool // told so by the server: send nothing
+	sentN  atomic.Int64
 
 	mu   sync.Mutex
 	plis []time.Time // guarded by mu
@@ -199,6 +201,10 @@ func parseVP8Payload(p []byte) (layer int, frame uint32, key bool) {
 }
 
 func (pt *pubTrack) sendOne(l *pubLayer, mid string) {
+	if l.paused.Load() {
+		return
+	}
+	l.sentN.Add(1)
 	l.frame++
 	var payload []byte
 	if pt.kind == webrtc.RTPCodecTypeAudio {
