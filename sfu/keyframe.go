@@ -50,7 +50,7 @@ func (u *UpTrack) controlLoop(stop <-chan struct{}) {
 	}
 	lastMeasure := u.now()
 	var active uint8
-	announced := uint8(1<<u.nSlots - 1) // the publisher starts with every layer on
+	var announced uint8 // nothing reported yet: the first report always goes out
 	for {
 		select {
 		case <-stop:

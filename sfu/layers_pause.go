@@ -78,8 +78,8 @@ func (u *UpTrack) ridsOf(set uint8) []string {
 }
 
 // announceLayers reports the needed layers when they differ from the last
-// report. Only the control goroutine calls it; *last starts as every slot
-// (a publisher starts with all its layers on).
+// report. Only the control goroutine calls it; *last starts as 0, so the
+// first report always goes out (the needed set is never empty).
 func (u *UpTrack) announceLayers(last *uint8) {
 	if u.nSlots < 2 || !u.layersDirty.Swap(false) {
 		return

@@ -53,10 +53,10 @@ type PeerConfig struct {
 	OnUpTrackEnded func(*UpTrack)
 	// OnPublisherLayers reports, for a simulcast track this Peer
 	// publishes, the rids of the layers some subscriber needs (lowest
-	// first; the lowest layer is always included) each time that set
-	// changes (layers_pause.go). The app tells the publisher to pause the
-	// other layers. The first report comes from the track's control
-	// goroutine soon after OnUpTrack.
+	// first; the lowest layer is always included): once when the track
+	// starts and then on every change of that set (layers_pause.go). The
+	// app tells the publisher to pause the other layers. It is called from
+	// the track's control goroutine, possibly before OnUpTrack.
 	OnPublisherLayers func(u *UpTrack, active []string)
 	// OnConnectionState reports a PeerConnection state change.
 	OnConnectionState func(t Target, s webrtc.PeerConnectionState)
