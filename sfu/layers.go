@@ -16,7 +16,10 @@ func (d *DownTrack) setQuality(q Quality) error {
 	d.mu.Lock()
 	d.quality = q
 	if q != QualityOff {
-		d.bweSlot = maxLayers - 1 // a new choice starts without a cap
+		// A new choice is capped only by what the latest estimate carries
+		// (none received: no cap); above that it is probed (probe.go).
+		d.bweSlot = d.estimateSlotLocked()
+		d.probe.nextAt = 0
 	}
 	d.mu.Unlock()
 	d.retarget()
@@ -111,36 +114,5 @@ func (d *DownTrack) relayKeyframeRequest() {
 	}
 	if slot >= 0 {
 		d.up.requestKeyframe(int(slot))
-	}
-}
-
-// onEstimate applies the subscriber's bandwidth estimate, share being this
-// track's part of it (bits per second): one layer down when the current
-// layer does not fit, one layer up when the next one fits with headroom.
-func (d *DownTrack) onEstimate(share uint64) {
-	u := d.up
-	if u.nSlots == 1 {
-		return
-	}
-	d.mu.Lock()
-	d.estimate = share
-	cur := int(d.target.Load())
-	if cur < 0 {
-		d.mu.Unlock()
-		return
-	}
-	changed := false
-	if rate := u.layers[cur].bitrate.Load(); rate > share && cur > 0 {
-		d.bweSlot = cur - 1
-		changed = true
-	} else if next := cur + 1; next < u.nSlots && next > d.bweSlot {
-		if rate := u.layers[next].bitrate.Load(); rate > 0 && rate*upHeadroomPercent/100 < share {
-			d.bweSlot = next
-			changed = true
-		}
-	}
-	d.mu.Unlock()
-	if changed {
-		d.retarget()
 	}
 }

@@ -23,6 +23,7 @@ type pubTrack struct {
 	sender *webrtc.RTPSender
 	midID  uint8
 	ridID  uint8
+	extra  []int // filler bytes added to each packet, per layer index
 }
 
 type pubLayer struct {
@@ -213,6 +214,9 @@ func (pt *pubTrack) sendOne(l *pubLayer, mid string) {
 		l.ts += 960
 	} else {
 		payload = makeVP8Payload(l.index, l.frame, l.kfWant.Swap(false))
+		if l.index < len(pt.extra) {
+			payload = append(payload, make([]byte, pt.extra[l.index])...)
+		}
 		l.ts += 3000
 	}
 	l.seq++

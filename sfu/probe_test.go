@@ -1,0 +1,101 @@
+package sfu
+
+import (
+	"testing"
+	"time"
+)
+
+// TestProbeBeforeStepUp runs a subscriber behind a rate-limited loopback
+// link (shapedConn) with a GCC-like REMB model, a three-layer publisher of
+// about 110, 320 and 760 kbit/s, and checks that:
+//   - asking for high after low steps the subscriber up through probing
+//     (the model's estimate only grows with what arrives);
+//   - on a link too narrow for f, it stays on h, and the failing probes are
+//     spaced out (not flooding the link);
+//   - when capacity returns, it reaches f;
+//   - when capacity collapses, it steps down.
+func TestProbeBeforeStepUp(t *testing.T) {
+	for _, fast := range []bool{false, true} {
+		name := "pion"
+		if fast {
+			name = "fast"
+		}
+		t.Run(name, func(t *testing.T) {
+			env := newTestEnv(t)
+			if fast {
+				env = newFastTestEnv(t)
+			}
+			alice, bob := env.newPeer("alice"), env.newPeer("bob")
+			pc := env.newClient()
+			pt := pc.addVideo("q", "h", "f")
+			pt.extra = []int{100, 350, 900}
+			pc.publish(alice, func() []TrackSpec { return []TrackSpec{{Mid: pt.mid(), Source: SourceCamera}} })
+			pt.start(10 * time.Millisecond)
+			up := alice.nextUpTrack(t)
+			waitFor(t, waitTimeout, "layer bitrates measured", func() bool {
+				return up.layers[0].bitrate.Load() > 0 && up.layers[2].bitrate.Load() > 0
+			})
+
+			link := newShapedConn(t, 3_000_000)
+			sub := env.newSubscriberOn(env.newShapedClient(link), bob, false)
+			d, err := bob.Subscribe(up, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub.nextTrack(t)
+			if err := bob.SetQuality(up.ID(), QualityLow); err != nil {
+				t.Fatal(err)
+			}
+			sub.rembModel(link, func() uint32 {
+				if b := d.bind.Load(); b != nil {
+					return b.ssrc
+				}
+				return 0
+			})
+			waitFor(t, waitTimeout, "low layer", func() bool { return d.Layer() == "q" })
+			waitFor(t, waitTimeout, "an estimate for the low layer", func() bool {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				return d.haveEstimate && d.estimate < up.layerRate(1)
+			})
+
+			// Wide link: high is reached through probes.
+			start := time.Now()
+			if err := bob.SetQuality(up.ID(), QualityHigh); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, waitTimeout, "high through probing", func() bool { return d.Layer() == "f" })
+			_, probes := d.PaddingBytes()
+			t.Logf("low → high on a 3 Mbit/s link: f after %v, %d probes", time.Since(start), probes)
+			if probes == 0 {
+				t.Fatal("stepped up without probing")
+			}
+
+			// Narrow link (between h and f): back to h, never f.
+			link.rate.Store(500_000)
+			start = time.Now()
+			waitFor(t, waitTimeout, "step down from f", func() bool { return d.Layer() != "f" })
+			t.Logf("capacity 3 → 0.5 Mbit/s: left f after %v", time.Since(start))
+			waitFor(t, waitTimeout, "settle on h", func() bool { return d.Layer() == "h" })
+			_, p0 := d.PaddingBytes()
+			watch := time.Now()
+			for time.Since(watch) < 6*time.Second {
+				if d.Layer() == "f" && time.Since(watch) > time.Second {
+					t.Fatal("stepped up to f on a link that cannot carry it")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			_, p1 := d.PaddingBytes()
+			t.Logf("narrow link: %d probes in 6 s", p1-p0)
+			if p1-p0 > 4 {
+				t.Fatalf("%d probes in 6 s: the backoff does not hold", p1-p0)
+			}
+
+			// Capacity returns: f again.
+			link.rate.Store(3_000_000)
+			start = time.Now()
+			waitFor(t, 3*waitTimeout, "f after capacity returned", func() bool { return d.Layer() == "f" })
+			t.Logf("capacity back: f after %v", time.Since(start))
+		})
+	}
+}
