@@ -70,6 +70,7 @@ func (u *UpTrack) controlLoop(stop <-chan struct{}) {
 			if a := u.activeSlots(u.now()); a != active {
 				active = a
 				u.retargetAll()
+				u.layersDirty.Store(true) // what is needed depends on what flows
 			}
 			u.announceLayers(&announced)
 		}

@@ -16,9 +16,9 @@ func (d *DownTrack) setQuality(q Quality) error {
 	d.mu.Lock()
 	d.quality = q
 	if q != QualityOff {
-		// A new choice is capped only by what the latest estimate carries
-		// (none received: no cap); above that it is probed (probe.go).
-		d.bweSlot = d.estimateSlotLocked()
+		// A new choice is uncapped unless the link was congested lately;
+		// then what is above the estimate is probed (probe.go).
+		d.bweSlot = d.capForChoiceLocked()
 		d.probe.nextAt = 0
 	}
 	d.mu.Unlock()

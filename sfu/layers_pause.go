@@ -45,12 +45,22 @@ func (u *UpTrack) layersChanged() {
 }
 
 // neededSlots returns the bit set of the layers some subscriber wants,
-// always including the lowest.
+// always including the lowest. A wanted layer the publisher does not send
+// (yet, or because its own uplink cannot carry it — a browser drops its top
+// layers when its send estimate is low) also needs every layer below it:
+// the subscriber is served the best of those that flows (layers.go), and
+// pausing them would leave it on the lowest.
 func (u *UpTrack) neededSlots() uint8 {
 	set := uint8(1)
+	active := u.activeSlots(u.now())
 	for _, d := range *u.downs.Load() {
-		if w := d.want.Load(); w >= 0 {
+		w := d.want.Load()
+		switch {
+		case w < 0:
+		case active&(1<<w) != 0:
 			set |= 1 << w
+		default:
+			set |= 1<<(w+1) - 1
 		}
 	}
 	return set

@@ -13,18 +13,21 @@ import (
 // about 1.5 times its incoming rate — so a subscriber held on a low layer by
 // its estimate would never be allowed up if the server sent nothing more.
 // When the subscriber's quality asks for a higher layer than its estimate
-// carries, the server therefore probes: besides the media it sends
+// carries after the estimate moved it down (congestion), the server
+// therefore probes: besides the media it sends
 // padding-only packets on the subscriber's RTX stream (RFC 4588; the
 // receiver discards them) so that the subscriber receives about what the
 // next layer would cost with headroom. A receiver whose link carries that
 // reports an estimate above it and is stepped up at once; one whose link
 // does not reports a falling estimate, and the probe stops when it ends
-// (probeDuration) or the estimate falls (congestion), after which the next
+// (probeDuration without a rise) or the estimate falls, after which the next
 // probe waits probeBackoffMin, doubling up to probeBackoffMax: a link that
 // cannot take the next layer is padded at most a fifth of the time, and
 // capacity that returns is found within about five seconds. Nothing is
-// probed while no estimate has been received (the subscriber then gets
-// what it asks for, as before) nor without a negotiated RTX stream.
+// probed while no estimate has been received nor without a negotiated RTX
+// stream. A subscriber's explicit new choice is not capped (it gets what it
+// asks for, and is moved down if its estimate then falls) unless its link
+// was congested in the last probeMemory.
 //
 // The probe's padding goes out on the forwarding path itself: after each
 // media packet the owning reader sends what the probe rate has earned since
@@ -32,8 +35,13 @@ import (
 // encryption, so probing adds no goroutine and no timer.
 
 const (
-	// probeDuration bounds one probe.
-	probeDuration = int64(time.Second)
+	// probeDuration is how long a probe waits for its estimate to rise;
+	// each rise extends it, up to probeMaxLength in all.
+	probeDuration  = int64(time.Second)
+	probeMaxLength = int64(20 * time.Second)
+	// probeMemory is how long congestion makes a new quality choice
+	// start capped by the estimate (and probe) instead of uncapped.
+	probeMemory = int64(10 * time.Second)
 	// probeBackoffMin and probeBackoffMax bound the wait after a failed
 	// probe or a step down before the next probe.
 	probeBackoffMin = int64(time.Second)
@@ -59,11 +67,15 @@ type probeState struct {
 	active  bool
 	goal    uint64 // the estimate that lets the subscriber step up
 	floor   uint64 // an estimate below this while probing: congestion, stop
-	until   int64  // track clock: the probe has failed after this
-	nextAt  int64  // track clock: no new probe before this
-	backoff int64
-	slot    int // the slot being probed for
-	failed  int // the lowest slot a probe failed for since the last success at or above it; 0: none
+	started int64  // track clock: when the probe began
+	// congestedAt is when the estimate last moved the subscriber down
+	// (track clock; 0: never).
+	congestedAt int64
+	until       int64 // track clock: the probe has failed after this
+	nextAt      int64 // track clock: no new probe before this
+	backoff     int64
+	slot        int // the slot being probed for
+	failed      int // the lowest slot a probe failed for since the last success at or above it; 0: none
 }
 
 // padder is the padding sender's state, owned by the reader that owns the
@@ -119,9 +131,18 @@ func (d *DownTrack) estimateSlotLocked() int {
 }
 
 // onEstimate applies the subscriber's bandwidth estimate, share being this
-// track's part of it (bits per second): one layer down when the current
-// layer does not fit; one layer up when the quality asks for more and the
-// next layer fits with headroom; otherwise, in that case, a probe.
+// track's part of it (bits per second).
+//
+// A receiver's estimate rises slowly after the server sent more (Chrome:
+// about 8 % a second, never above 1.5 times what arrives), and falls at
+// once below what arrives when the link is congested. So its level alone
+// does not tell congestion from a ramp after a step up; its trend does. The
+// subscriber goes one layer down when the estimate does not carry the
+// current layer and is not rising; one layer up when its quality asks for
+// more and the estimate carries the next layer with headroom; otherwise, in
+// that case, the server probes (startProbeLocked). A probe whose estimate
+// keeps rising is extended (up to probeMaxLength); one whose estimate stops
+// rising by its end, or falls, has failed.
 func (d *DownTrack) onEstimate(share uint64) {
 	u := d.up
 	if u.nSlots == 1 {
@@ -129,14 +150,17 @@ func (d *DownTrack) onEstimate(share uint64) {
 	}
 	now := u.now()
 	d.mu.Lock()
+	prev, hadPrev := d.estimate, d.haveEstimate
+	rising := hadPrev && share > prev
 	d.estimate, d.haveEstimate = share, true
 	cur := int(d.target.Load())
 	changed := false
 	switch {
 	case cur < 0:
 		d.endProbeLocked(now, false)
-	case cur > 0 && u.layerRate(cur) > share:
+	case cur > 0 && u.layerRate(cur) > share && !rising:
 		d.bweSlot = cur - 1
+		d.probe.congestedAt = now
 		d.endProbeLocked(now, false)
 		changed = true
 	case cur+1 < u.nSlots && cur+1 <= d.qualitySlotLocked() && cur+1 > d.bweSlot:
@@ -148,8 +172,13 @@ func (d *DownTrack) onEstimate(share uint64) {
 			d.probe.slot = next
 			d.endProbeLocked(now, true)
 			changed = true
-		case d.probe.active && (now > d.probe.until || share < d.probe.floor):
-			d.endProbeLocked(now, false) // no room: the link did not take it
+		case d.probe.active && share < d.probe.floor:
+			d.endProbeLocked(now, false) // the estimate fell: no room
+		case d.probe.active && rising && now-d.probe.started < probeMaxLength:
+			d.probe.until = now + probeDuration // still climbing: go on
+			d.padUntil.Store(d.probe.until)
+		case d.probe.active && now > d.probe.until:
+			d.endProbeLocked(now, false) // stopped climbing short of the goal
 		case !d.probe.active && now >= d.probe.nextAt:
 			d.probe.slot = next
 			d.startProbeLocked(now, need, u.layerRate(cur), share)
@@ -164,6 +193,17 @@ func (d *DownTrack) onEstimate(share uint64) {
 	}
 }
 
+// capForChoiceLocked returns the bandwidth cap for a new quality choice:
+// none, unless the subscriber's link showed congestion in the last
+// probeMemory — then what the latest estimate carries, the rest to be
+// probed. The caller holds d.mu.
+func (d *DownTrack) capForChoiceLocked() int {
+	if d.probe.congestedAt == 0 || d.up.now()-d.probe.congestedAt > probeMemory {
+		return maxLayers - 1
+	}
+	return d.estimateSlotLocked()
+}
+
 // startProbeLocked makes the forwarding path pad the subscriber's stream
 // up to about goal bits per second, the media taking base of it.
 func (d *DownTrack) startProbeLocked(now int64, goal, base, estimate uint64) {
@@ -176,7 +216,7 @@ func (d *DownTrack) startProbeLocked(now int64, goal, base, estimate uint64) {
 		return
 	}
 	d.probe.active, d.probe.goal, d.probe.until = true, goal, now+probeDuration
-	d.probe.floor = estimate * 9 / 10
+	d.probe.started, d.probe.floor = now, estimate*9/10
 	d.padUntil.Store(now + probeDuration)
 	d.padRate.Store(aim - base)
 	d.probes.Add(1)

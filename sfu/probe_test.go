@@ -8,12 +8,13 @@ import (
 // TestProbeBeforeStepUp runs a subscriber behind a rate-limited loopback
 // link (shapedConn) with a GCC-like REMB model, a three-layer publisher of
 // about 110, 320 and 760 kbit/s, and checks that:
-//   - asking for high after low steps the subscriber up through probing
+//   - on a link too narrow for f, the subscriber steps down to h, and the
+//     failing probes for f are spaced out (not flooding the link);
+//   - when capacity returns, a probe finds it and the subscriber reaches f
 //     (the model's estimate only grows with what arrives);
-//   - on a link too narrow for f, it stays on h, and the failing probes are
-//     spaced out (not flooding the link);
-//   - when capacity returns, it reaches f;
-//   - when capacity collapses, it steps down.
+//   - asking for high after low right after congestion steps up through a
+//     probe;
+//   - when capacity collapses, it steps down to q.
 func TestProbeBeforeStepUp(t *testing.T) {
 	for _, fast := range []bool{false, true} {
 		name := "pion"
@@ -43,37 +44,18 @@ func TestProbeBeforeStepUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub.nextTrack(t)
-			if err := bob.SetQuality(up.ID(), QualityLow); err != nil {
-				t.Fatal(err)
-			}
 			sub.rembModel(link, func() uint32 {
 				if b := d.bind.Load(); b != nil {
 					return b.ssrc
 				}
 				return 0
 			})
-			waitFor(t, waitTimeout, "low layer", func() bool { return d.Layer() == "q" })
-			waitFor(t, waitTimeout, "an estimate for the low layer", func() bool {
-				d.mu.Lock()
-				defer d.mu.Unlock()
-				return d.haveEstimate && d.estimate < up.layerRate(1)
-			})
+			waitFor(t, waitTimeout, "high on a wide link", func() bool { return d.Layer() == "f" })
 
-			// Wide link: high is reached through probes.
-			start := time.Now()
-			if err := bob.SetQuality(up.ID(), QualityHigh); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, waitTimeout, "high through probing", func() bool { return d.Layer() == "f" })
-			_, probes := d.PaddingBytes()
-			t.Logf("low → high on a 3 Mbit/s link: f after %v, %d probes", time.Since(start), probes)
-			if probes == 0 {
-				t.Fatal("stepped up without probing")
-			}
-
-			// Narrow link (between h and f): back to h, never f.
+			// Narrow link (between h and f): down to h, and f is not tried
+			// again more than the backoff allows.
 			link.rate.Store(500_000)
-			start = time.Now()
+			start := time.Now()
 			waitFor(t, waitTimeout, "step down from f", func() bool { return d.Layer() != "f" })
 			t.Logf("capacity 3 → 0.5 Mbit/s: left f after %v", time.Since(start))
 			waitFor(t, waitTimeout, "settle on h", func() bool { return d.Layer() == "h" })
@@ -85,17 +67,47 @@ func TestProbeBeforeStepUp(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			_, p1 := d.PaddingBytes()
-			t.Logf("narrow link: %d probes in 6 s", p1-p0)
+			padded, p1 := d.PaddingBytes()
+			t.Logf("narrow link: %d probes in 6 s, %d padding bytes so far", p1-p0, padded)
+			if p1 == p0 {
+				t.Fatal("no probe on the narrow link")
+			}
 			if p1-p0 > 4 {
 				t.Fatalf("%d probes in 6 s: the backoff does not hold", p1-p0)
 			}
 
-			// Capacity returns: f again.
+			// Capacity returns: a probe finds it and the subscriber gets f.
 			link.rate.Store(3_000_000)
 			start = time.Now()
 			waitFor(t, 3*waitTimeout, "f after capacity returned", func() bool { return d.Layer() == "f" })
 			t.Logf("capacity back: f after %v", time.Since(start))
+
+			// Asking for low and then high right after congestion: capped by
+			// the estimate, the step up goes through a probe.
+			link.rate.Store(500_000)
+			waitFor(t, waitTimeout, "h again", func() bool { return d.Layer() == "h" })
+			link.rate.Store(3_000_000)
+			if err := bob.SetQuality(up.ID(), QualityLow); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, waitTimeout, "low", func() bool { return d.Layer() == "q" })
+			_, p2 := d.PaddingBytes()
+			start = time.Now()
+			if err := bob.SetQuality(up.ID(), QualityHigh); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, waitTimeout, "high through probing", func() bool { return d.Layer() == "f" })
+			_, p3 := d.PaddingBytes()
+			t.Logf("low → high after congestion: f after %v, %d probes", time.Since(start), p3-p2)
+			if p3 == p2 {
+				t.Fatal("stepped up after congestion without probing")
+			}
+
+			// Collapse: down to q.
+			link.rate.Store(150_000)
+			start = time.Now()
+			waitFor(t, waitTimeout, "q after a collapse", func() bool { return d.Layer() == "q" })
+			t.Logf("capacity 3 → 0.15 Mbit/s: q after %v", time.Since(start))
 		})
 	}
 }
