@@ -249,24 +249,30 @@ test('simulcast layers nobody watches are paused at the publisher (publisherLaye
   const subscribe = (quality) => hal.eval(({ callID, trackID, quality }) => window.__test.client.subscribe({ callID, trackID, quality }), { callID, trackID, quality });
   const inboundVideo = () => hal.eval(async () => (await window.__test.stats()).inbound.find((i) => i.userID === 'gina' && i.kind === 'video'));
 
-  // hal watches high: q (the fallback) and f are sent, h is paused.
-  await waitFor(async () => JSON.stringify(await lastLayers()) === '["q","f"]', { timeoutMs: 20000, what: 'publisherLayers [q,f] at gina' });
-  await waitFor(async () => { const e = await encodings(); return e.q && !e.h && e.f; }, { what: 'gina\'s h encoding inactive' });
-  await assertIdle('h', 'q');
-
-  // hal goes low: f is paused too.
+  // hal goes low: only q (the fallback) is sent; h and f are paused.
   await subscribe('low');
   await waitFor(async () => JSON.stringify(await lastLayers()) === '["q"]', { timeoutMs: 20000, what: 'publisherLayers [q] at gina' });
+  await waitFor(async () => { const e = await encodings(); return e.q && !e.h && !e.f; }, { what: 'gina\'s h and f encodings inactive' });
   await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth === 160 && v; }, { timeoutMs: 20000, what: 'hal decoding the 160 px layer' });
-  await assertIdle('f', 'q');
+  await assertIdle('h', 'q');
 
-  // hal asks for high again: f resumes and reaches him.
-  const before = await inboundVideo();
-  await subscribe('high');
-  await waitFor(async () => JSON.stringify(await lastLayers()) === '["q","f"]', { timeoutMs: 20000, what: 'publisherLayers [q,f] again' });
-  const high = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth > 160 && v.framesDecoded > before.framesDecoded && v; },
-    { timeoutMs: 20000, what: 'hal decoding a layer above 160 px again' });
-  t.diagnostic(`high again: ${high.frameWidth}x${high.frameHeight}`);
+  // medium: h resumes (f stays off) and reaches hal.
+  let before = await inboundVideo();
+  await subscribe('medium');
+  await waitFor(async () => JSON.stringify(await lastLayers()) === '["q","h"]', { timeoutMs: 20000, what: 'publisherLayers [q,h] at gina' });
+  const medium = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth === 320 && v.framesDecoded > before.framesDecoded && v; },
+    { timeoutMs: 20000, what: 'hal decoding the 320 px layer' });
+  t.diagnostic(`medium: ${medium.frameWidth}x${medium.frameHeight}`);
   const e = await encodings();
-  assert.ok(e.q && !e.h && e.f, `encodings ${JSON.stringify(e)}`);
+  assert.ok(e.q && e.h && !e.f, `encodings ${JSON.stringify(e)}`);
+
+  // high: f is named again (with h while f does not flow: Chromium sends
+  // its top layer only once its own uplink estimate allows).
+  before = await inboundVideo();
+  await subscribe('high');
+  await waitFor(async () => (await lastLayers()).includes('f'), { timeoutMs: 20000, what: 'publisherLayers naming f' });
+  await waitFor(async () => (await encodings()).f, { what: 'gina\'s f encoding active' });
+  const high = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth >= 320 && v.framesDecoded > before.framesDecoded && v; },
+    { timeoutMs: 20000, what: 'hal decoding a layer of 320 px or more' });
+  t.diagnostic(`high: ${high.frameWidth}x${high.frameHeight}, gina's layers ${JSON.stringify(await lastLayers())}`);
 });
