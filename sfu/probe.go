@@ -17,7 +17,8 @@ import (
 // therefore probes: besides the media it sends
 // padding-only packets on the subscriber's RTX stream (RFC 4588; the
 // receiver discards them) so that the subscriber receives about what the
-// next layer would cost with headroom. A receiver whose link carries that
+// next layer would cost with headroom, in steps of at most 1.5 times its
+// current estimate (probeAim). A receiver whose link carries that
 // reports an estimate above it and is stepped up at once; one whose link
 // does not reports a falling estimate, and the probe stops when it ends
 // (probeDuration without a rise) or the estimate falls, after which the next
@@ -175,8 +176,9 @@ func (d *DownTrack) onEstimate(share uint64) {
 		case d.probe.active && share < d.probe.floor:
 			d.endProbeLocked(now, false) // the estimate fell: no room
 		case d.probe.active && rising && now-d.probe.started < probeMaxLength:
-			d.probe.until = now + probeDuration // still climbing: go on
+			d.probe.until = now + probeDuration // still climbing: go on, a step higher
 			d.padUntil.Store(d.probe.until)
+			d.padRate.Store(probeAim(d.probe.goal, share, u.layerRate(cur)))
 		case d.probe.active && now > d.probe.until:
 			d.endProbeLocked(now, false) // stopped climbing short of the goal
 		case !d.probe.active && now >= d.probe.nextAt:
@@ -211,16 +213,30 @@ func (d *DownTrack) startProbeLocked(now int64, goal, base, estimate uint64) {
 	if b == nil || b.rtxSSRC == 0 || b.rtxPayloadType == 0 {
 		return // nowhere to put padding: no probing
 	}
-	aim := goal * probeOvershootPercent / 100
-	if aim <= base {
+	pad := probeAim(goal, estimate, base)
+	if pad == 0 {
 		return
 	}
 	d.probe.active, d.probe.goal, d.probe.until = true, goal, now+probeDuration
 	d.probe.started, d.probe.floor = now, estimate*9/10
 	d.padUntil.Store(now + probeDuration)
-	d.padRate.Store(aim - base)
+	d.padRate.Store(pad)
 	d.probes.Add(1)
-	d.log.Debug().Uint64("goal", goal).Uint64("pad_bps", aim-base).Msg("probing")
+	d.log.Debug().Uint64("goal", goal).Uint64("pad_bps", pad).Msg("probing")
+}
+
+// probeAim returns the padding rate of a probe step: enough for the
+// subscriber to receive goal with probeOvershootPercent, but at most 1.5
+// times its current estimate (a receiver's estimate grows with what
+// arrives, so a probe climbs in steps rather than flooding a link that
+// turns out narrow), less the media's base rate; 0 when that leaves
+// nothing.
+func probeAim(goal, estimate, base uint64) uint64 {
+	aim := min(goal*probeOvershootPercent/100, estimate*3/2)
+	if aim <= base {
+		return 0
+	}
+	return aim - base
 }
 
 // endProbeLocked stops padding. A probe or layer that failed delays the
