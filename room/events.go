@@ -150,6 +150,16 @@ type SubscriberOffer struct {
 	SDP    string
 }
 
+// PublisherLayers tells a publishing member which simulcast layers of one
+// of its tracks some subscriber needs (rids, lowest first; the lowest is
+// always named). The device pauses the others (PROTOCOL.md §9.2).
+type PublisherLayers struct {
+	CallID  CallID
+	TrackID TrackID
+	Mid     string
+	Active  []string
+}
+
 // Candidate is one server ICE candidate for a member's PeerConnection;
 // End marks the end of candidates.
 type Candidate struct {
@@ -177,3 +187,4 @@ func (DeviceControl) roomEvent()          {}
 func (TracksChanged) roomEvent()          {}
 func (SubscriberOffer) roomEvent()        {}
 func (Candidate) roomEvent()              {}
+func (PublisherLayers) roomEvent()        {}

@@ -48,6 +48,9 @@ func (r *Room) ensureMedia(m *member) (*memberMedia, error) {
 		}
 		notify.Notify(to, ev)
 	}
+	pc.OnPublisherLayers = func(up *sfu.UpTrack, active []string) {
+		notify.Notify(to, PublisherLayers{CallID: r.id, TrackID: TrackID(up.ID()), Mid: up.Mid(), Active: active})
+	}
 	pc.OnUpTrack = func(up *sfu.UpTrack) { r.post(func() { r.upTrackAdded(user, mm, up) }) }
 	pc.OnUpTrackEnded = func(up *sfu.UpTrack) { r.post(func() { r.upTrackEnded(user, mm, up) }) }
 	pc.OnFailed = func(t sfu.Target, why sfu.FailReason) { r.post(func() { r.peerFailed(user, mm, t, why) }) }

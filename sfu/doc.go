@@ -51,6 +51,12 @@
 // reader or one of its fan-out helpers, each owning one — which sends the
 // whole fan-out with one sendmmsg before it takes the next packet.
 //
+// Layer pausing (layers_pause.go) and probing (probe.go) add no goroutine
+// either: the UpTrack's control goroutine reports the layers anyone needs
+// (PeerConfig.OnPublisherLayers), and a probing DownTrack's padding is sent
+// by the reader that forwards its media, after each media packet, in the
+// same batch.
+//
 // Peer.Close closes both PCs and waits for all of the Peer's goroutines.
 // Callbacks in PeerConfig are called from these goroutines and must not
 // block.

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,8 +37,12 @@ type DownTrack struct {
 	// (-1: paused); owner is the slot currently forwarded (-1: none, waiting
 	// for a keyframe). See forward.go for the ownership protocol that lets
 	// several layer readers share the fields below without a lock.
-	target   atomic.Int32
-	owner    atomic.Int32
+	target atomic.Int32
+	owner  atomic.Int32
+	// want is the slot the subscriber would take if every layer flowed
+	// (-1: off), which decides the layers the publisher sends
+	// (layers_pause.go).
+	want     atomic.Int32
 	inflight [maxLayers]atomic.Int32
 
 	// Owned by the reader goroutine that holds the stream (forward.go).
@@ -63,10 +68,23 @@ type DownTrack struct {
 	// DownTrack with fast set.
 	pionWrites atomic.Uint64
 
-	mu       sync.Mutex
-	quality  Quality // guarded by mu
-	bweSlot  int     // guarded by mu: highest slot the bandwidth estimate allows
-	estimate uint64  // guarded by mu: latest REMB, bits per second
+	// Probing (probe.go): padRate (bits per second, 0: off) and padUntil
+	// (track clock) are set by the RTCP goroutine and read by the owning
+	// reader, whose padder sends the padding; rtxSeq numbers the RTX
+	// stream, shared by padding and retransmissions.
+	padRate  atomic.Uint64
+	padUntil atomic.Int64
+	rtxSeq   atomic.Uint32
+	padder   padder
+	padded   atomic.Uint64
+	probes   atomic.Uint64
+
+	mu           sync.Mutex
+	quality      Quality    // guarded by mu
+	bweSlot      int        // guarded by mu: highest slot the bandwidth estimate allows
+	estimate     uint64     // guarded by mu: latest REMB, bits per second
+	haveEstimate bool       // guarded by mu: a REMB was received
+	probe        probeState // guarded by mu
 }
 
 // binding is what Bind learned about the subscriber's session.
@@ -95,6 +113,8 @@ func newDownTrack(up *UpTrack, peer *Peer, streamID string, log zerolog.Logger) 
 	}
 	d.owner.Store(-1)
 	d.target.Store(-1)
+	d.want.Store(-1)
+	d.rtxSeq.Store(rand.Uint32())
 	return d
 }
 

@@ -1,8 +1,6 @@
 package sfu
 
 import (
-	"math/rand/v2"
-
 	"github.com/pion/rtcp"
 
 	"github.com/ringsfu/ringsfu/media"
@@ -41,7 +39,7 @@ func (d *DownTrack) rtcpLoop(r packetReader) {
 				d.relayKeyframeRequest()
 			case *rtcp.TransportLayerNack:
 				if rtx == nil {
-					rtx = &rtxScratch{seq: uint16(rand.Uint32())}
+					rtx = &rtxScratch{}
 				}
 				d.onNACK(p, rtx)
 			case *rtcp.ReceiverEstimatedMaximumBitrate:

@@ -131,6 +131,9 @@ func (d *DownTrack) write(b *binding, f *forwardPacket, sb *sendBatch) int {
 	case err == nil && n > 0:
 		d.forwarded.Add(1)
 		d.octets.Add(uint64(len(f.payload)))
+		if d.padRate.Load() != 0 || d.padder.credit != 0 {
+			d.pad(b, f.arrival, sb)
+		}
 		return n
 	case err == nil:
 		// Pion accepted nothing (its SRTP session is not ready): the

@@ -50,6 +50,7 @@ func (u *UpTrack) controlLoop(stop <-chan struct{}) {
 	}
 	lastMeasure := u.now()
 	var active uint8
+	var announced uint8 // nothing reported yet: the first report always goes out
 	for {
 		select {
 		case <-stop:
@@ -62,10 +63,16 @@ func (u *UpTrack) controlLoop(stop <-chan struct{}) {
 			now := u.now()
 			u.measure(now - lastMeasure)
 			lastMeasure = now
-			if a := u.activeSlots(now); a != active {
+		}
+		if u.nSlots > 1 {
+			// Checked on every wake too: a reader wakes the loop when its
+			// layer resumes after a silence (uptrack_reader.go).
+			if a := u.activeSlots(u.now()); a != active {
 				active = a
 				u.retargetAll()
+				u.layersDirty.Store(true) // what is needed depends on what flows
 			}
+			u.announceLayers(&announced)
 		}
 		if wait := u.serviceKeyframes(u.now()); wait >= 0 {
 			timer.Reset(time.Duration(wait))
@@ -106,7 +113,8 @@ func (u *UpTrack) serviceKeyframes(now int64) int64 {
 }
 
 // measure updates each layer's bitrate from the bytes received in the last
-// interval of length dt (ns), smoothed over two intervals.
+// interval of length dt (ns), smoothed over two intervals. A layer that
+// received nothing keeps its last rate.
 func (u *UpTrack) measure(dt int64) {
 	if dt <= 0 {
 		return
@@ -114,6 +122,11 @@ func (u *UpTrack) measure(dt int64) {
 	for i := 0; i < u.nSlots; i++ {
 		l := &u.layers[i]
 		b := l.bytes.Load()
+		if b == l.prevBytes {
+			// Paused (or not started): keep the last rate, which is what
+			// stepping up to the layer will cost (layers.go).
+			continue
+		}
 		rate := (b - l.prevBytes) * 8 * uint64(time.Second) / uint64(dt)
 		l.prevBytes = b
 		if old := l.bitrate.Load(); old != 0 {

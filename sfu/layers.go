@@ -16,7 +16,10 @@ func (d *DownTrack) setQuality(q Quality) error {
 	d.mu.Lock()
 	d.quality = q
 	if q != QualityOff {
-		d.bweSlot = maxLayers - 1 // a new choice starts without a cap
+		// A new choice is uncapped unless the link was congested lately;
+		// then what is above the estimate is probed (probe.go).
+		d.bweSlot = d.capForChoiceLocked()
+		d.probe.nextAt = 0
 	}
 	d.mu.Unlock()
 	d.retarget()
@@ -29,7 +32,12 @@ func (d *DownTrack) retarget() {
 	d.mu.Lock()
 	slot := d.chooseSlotLocked()
 	old := d.target.Swap(int32(slot))
+	want := int32(d.wantSlotLocked())
+	wantChanged := d.want.Swap(want) != want
 	d.mu.Unlock()
+	if wantChanged {
+		d.up.layersChanged()
+	}
 	if int32(slot) == old {
 		return
 	}
@@ -106,36 +114,5 @@ func (d *DownTrack) relayKeyframeRequest() {
 	}
 	if slot >= 0 {
 		d.up.requestKeyframe(int(slot))
-	}
-}
-
-// onEstimate applies the subscriber's bandwidth estimate, share being this
-// track's part of it (bits per second): one layer down when the current
-// layer does not fit, one layer up when the next one fits with headroom.
-func (d *DownTrack) onEstimate(share uint64) {
-	u := d.up
-	if u.nSlots == 1 {
-		return
-	}
-	d.mu.Lock()
-	d.estimate = share
-	cur := int(d.target.Load())
-	if cur < 0 {
-		d.mu.Unlock()
-		return
-	}
-	changed := false
-	if rate := u.layers[cur].bitrate.Load(); rate > share && cur > 0 {
-		d.bweSlot = cur - 1
-		changed = true
-	} else if next := cur + 1; next < u.nSlots && next > d.bweSlot {
-		if rate := u.layers[next].bitrate.Load(); rate > 0 && rate*upHeadroomPercent/100 < share {
-			d.bweSlot = next
-			changed = true
-		}
-	}
-	d.mu.Unlock()
-	if changed {
-		d.retarget()
 	}
 }

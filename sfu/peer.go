@@ -51,6 +51,13 @@ type PeerConfig struct {
 	// removed it, or the Peer closed. Its DownTracks have already been
 	// removed from the subscribers (their PCs renegotiate).
 	OnUpTrackEnded func(*UpTrack)
+	// OnPublisherLayers reports, for a simulcast track this Peer
+	// publishes, the rids of the layers some subscriber needs (lowest
+	// first; the lowest layer is always included): once when the track
+	// starts and then on every change of that set (layers_pause.go). The
+	// app tells the publisher to pause the other layers. It is called from
+	// the track's control goroutine, possibly before OnUpTrack.
+	OnPublisherLayers func(u *UpTrack, active []string)
 	// OnConnectionState reports a PeerConnection state change.
 	OnConnectionState func(t Target, s webrtc.PeerConnectionState)
 	// OnFailed reports, at most once per Peer, that its media cannot go

@@ -23,6 +23,7 @@ type pubTrack struct {
 	sender *webrtc.RTPSender
 	midID  uint8
 	ridID  uint8
+	extra  []int // filler bytes added to each packet, per layer index
 }
 
 type pubLayer struct {
@@ -33,6 +34,8 @@ type pubLayer struct {
 	ts     uint32
 	frame  uint32
 	kfWant atomic.Bool
+	paused atomic.Bool // told so by the server: send nothing
+	sentN  atomic.Int64
 
 	mu   sync.Mutex
 	plis []time.Time // guarded by mu
@@ -199,6 +202,10 @@ func parseVP8Payload(p []byte) (layer int, frame uint32, key bool) {
 }
 
 func (pt *pubTrack) sendOne(l *pubLayer, mid string) {
+	if l.paused.Load() {
+		return
+	}
+	l.sentN.Add(1)
 	l.frame++
 	var payload []byte
 	if pt.kind == webrtc.RTPCodecTypeAudio {
@@ -207,6 +214,9 @@ func (pt *pubTrack) sendOne(l *pubLayer, mid string) {
 		l.ts += 960
 	} else {
 		payload = makeVP8Payload(l.index, l.frame, l.kfWant.Swap(false))
+		if l.index < len(pt.extra) {
+			payload = append(payload, make([]byte, pt.extra[l.index])...)
+		}
 		l.ts += 3000
 	}
 	l.seq++

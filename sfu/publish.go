@@ -209,6 +209,7 @@ func (p *Peer) upTrackFor(mid string, tr *webrtc.TrackRemote) (*UpTrack, int) {
 			sendPLI:   p.sendPLI,
 			stats:     p.cfg.Stats,
 			fanOutMin: p.cfg.ParallelFanOutMin,
+			onLayers:  p.cfg.OnPublisherLayers,
 		})
 		p.ups[mid] = u
 	}

@@ -123,7 +123,6 @@ type rtxScratch struct {
 	extBuf [1]rtp.Extension
 	absBuf [3]byte
 	buf    [2 + media.PacketBufferSize]byte
-	seq    uint16 // next RTX sequence number (RFC 4588 §4: its own space)
 
 	// sent remembers, per ring slot, this subscriber's resends of a
 	// packet (source sequence number, count, last time on the track
@@ -197,8 +196,7 @@ func (d *DownTrack) resend(b *binding, m *sourceMap, ring *retransmitRing, outSe
 		// RFC 4588 §4: the original sequence number, then the payload.
 		binary.BigEndian.PutUint16(s.buf[:2], outSeq)
 		payload = s.buf[:2+n]
-		h.SSRC, h.PayloadType, h.SequenceNumber = b.rtxSSRC, b.rtxPayloadType, s.seq
-		s.seq++
+		h.SSRC, h.PayloadType, h.SequenceNumber = b.rtxSSRC, b.rtxPayloadType, uint16(d.rtxSeq.Add(1))
 	} else {
 		h.SSRC, h.PayloadType, h.SequenceNumber = b.ssrc, b.payloadType, outSeq
 	}

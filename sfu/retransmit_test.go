@@ -43,7 +43,8 @@ func TestRetransmitFromSharedRing(t *testing.T) {
 
 		last, lastTS, _ := d.rw.Last()
 		want := last - 5
-		s := &rtxScratch{seq: 700}
+		d.rtxSeq.Store(699) // the next RTX packet is numbered 700
+		s := &rtxScratch{}
 		d.onNACK(&rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{
 			{PacketID: want},
 			{PacketID: last + 1000}, // never sent

@@ -57,7 +57,12 @@ type subClient struct {
 }
 
 func (e *testEnv) newSubscriber(p *testPeer, holdAnswers bool) *subClient {
-	s := &subClient{client: e.newClient(), peer: p, tracks: make(chan *recvTrack, 64)}
+	return e.newSubscriberOn(e.newClient(), p, holdAnswers)
+}
+
+// newSubscriberOn is newSubscriber on a given client PeerConnection.
+func (e *testEnv) newSubscriberOn(c *client, p *testPeer, holdAnswers bool) *subClient {
+	s := &subClient{client: c, peer: p, tracks: make(chan *recvTrack, 64)}
 	if holdAnswers {
 		s.hold = make(chan struct{}, 64)
 	}

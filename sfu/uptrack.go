@@ -30,6 +30,12 @@ type UpTrack struct {
 	sendPLI func(ssrc uint32)
 	// stats is the publisher's PeerConfig.Stats (never nil).
 	stats *Stats
+	// onLayers reports the layers some subscriber needs (layers_pause.go);
+	// never nil.
+	onLayers func(u *UpTrack, active []string)
+	// layersDirty is set when a subscriber's wanted layer or the set of
+	// subscribers changed, for the control goroutine to re-announce.
+	layersDirty atomic.Bool
 
 	// Set once, before OnUpTrack, when the first layer's codec is verified.
 	codec        webrtc.RTPCodecParameters
@@ -88,8 +94,9 @@ type upTrackParams struct {
 	log       zerolog.Logger
 	publisher *Peer
 	sendPLI   func(ssrc uint32)
-	stats     *Stats // nil: a private one
-	fanOutMin int    // 0: defaultParallelFanOutMin; negative: never split
+	stats     *Stats                            // nil: a private one
+	fanOutMin int                               // 0: defaultParallelFanOutMin; negative: never split
+	onLayers  func(u *UpTrack, active []string) // nil: ignored
 }
 
 func newUpTrack(p upTrackParams) *UpTrack {
@@ -104,6 +111,7 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		publisher: p.publisher,
 		sendPLI:   p.sendPLI,
 		stats:     p.stats,
+		onLayers:  p.onLayers,
 		nSlots:    max(1, len(p.rids)),
 		kfWake:    make(chan struct{}, 1),
 		done:      make(chan struct{}),
@@ -114,6 +122,9 @@ func newUpTrack(p upTrackParams) *UpTrack {
 	}
 	if u.sendPLI == nil {
 		u.sendPLI = func(uint32) {}
+	}
+	if u.onLayers == nil {
+		u.onLayers = func(*UpTrack, []string) {}
 	}
 	for i := 0; i < u.nSlots; i++ {
 		if len(p.rids) > 0 {
@@ -129,6 +140,7 @@ func newUpTrack(p upTrackParams) *UpTrack {
 	}
 	empty := []*DownTrack{}
 	u.downs.Store(&empty)
+	u.layersDirty.Store(u.nSlots > 1) // the first report may already pause layers
 	return u
 }
 
@@ -219,12 +231,14 @@ func (u *UpTrack) slotForRID(rid string) int {
 // ended.
 func (u *UpTrack) addDownTrack(d *DownTrack) error {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.ended {
+		u.mu.Unlock()
 		return ErrTrackEnded
 	}
 	u.downSet[d] = struct{}{}
 	u.publishDownsLocked()
+	u.mu.Unlock()
+	u.layersChanged()
 	return nil
 }
 
@@ -232,12 +246,14 @@ func (u *UpTrack) addDownTrack(d *DownTrack) error {
 // previous snapshot may still hand d one more packet.
 func (u *UpTrack) removeDownTrack(d *DownTrack) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if _, ok := u.downSet[d]; !ok {
+		u.mu.Unlock()
 		return
 	}
 	delete(u.downSet, d)
 	u.publishDownsLocked()
+	u.mu.Unlock()
+	u.layersChanged()
 }
 
 // publishDownsLocked replaces the snapshot with a fresh slice (copy on

@@ -67,7 +67,9 @@ func (u *UpTrack) handlePacket(slot int, pkt *rtp.Packet, b []byte) {
 	l := &u.layers[slot]
 	wall := time.Now()
 	now := int64(wall.Sub(u.epoch))
-	l.lastPacket.Store(now)
+	if prev := l.lastPacket.Swap(now); now-prev >= int64(activeWindow) {
+		u.wake() // the layer resumed: subscribers waiting for it retarget now
+	}
 	l.latest.Store(packTSArrival(pkt.Timestamp, now))
 	l.bytes.Add(uint64(len(b)))
 	u.stats.PacketsIn.Add(1)

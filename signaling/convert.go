@@ -150,6 +150,8 @@ func wireEvent(ev room.Event) (string, any) {
 		return TypeTracks, Tracks{CallID: string(e.CallID), UserID: string(e.UserID), Tracks: wireTracks(e.Tracks)}
 	case room.MediaReset:
 		return TypeMediaReset, MediaReset{CallID: string(e.CallID), Reason: e.Reason}
+	case room.PublisherLayers:
+		return TypePublisherLayers, PublisherLayers{CallID: string(e.CallID), TrackID: string(e.TrackID), Mid: e.Mid, Active: e.Active}
 	case room.SubscriberOffer:
 		return TypeOffer, SubscriberOffer{CallID: string(e.CallID), Target: "subscriber", SDP: e.SDP}
 	case room.Candidate:

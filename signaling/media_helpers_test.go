@@ -245,43 +245,6 @@ func (m *member) publishAV() (video, audio *client.Player) {
 	return video, audio
 }
 
-// publishSimulcast publishes a three-layer VP8 camera track (rids q, h, f
-// at 80x60, 160x120 and 320x240) from RTP and starts playing it. Each
-// layer restarts at its key frame when the server asks for one.
-func (m *member) publishSimulcast() map[string]*client.Player {
-	m.t.Helper()
-	cl := loadClips(m.t)
-	players := map[string]*client.Player{}
-	var layers []webrtc.TrackLocal
-	for _, l := range []struct {
-		rid  string
-		clip *client.Clip
-	}{{"q", cl.q}, {"h", cl.h}, {"f", cl.f}} {
-		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
-			"cam", m.id, webrtc.WithRTPStreamID(l.rid))
-		if err != nil {
-			m.t.Fatal(err)
-		}
-		layers = append(layers, tr)
-		p := client.NewRTPPlayer(l.clip, tr, nil)
-		m.addPlayers(p)
-		players[l.rid] = p
-	}
-	_, err := m.s.Publish(ctx(m.t), client.LocalTrack{Track: layers[0], Layers: layers[1:], Source: client.SourceCamera,
-		OnKeyframeRequest: func(rid string) {
-			if p := players[rid]; p != nil {
-				p.RequestKeyframe()
-			}
-		}})
-	if err != nil {
-		m.t.Fatalf("%s: publish simulcast: %v", m.id, err)
-	}
-	for _, p := range players {
-		p.Start()
-	}
-	return players
-}
-
 // rxPacket is one received RTP packet.
 type rxPacket struct {
 	at      time.Time

@@ -31,6 +31,8 @@ const (
 	TypeTrickle         = "trickle" // both directions
 	TypeSubscribe       = "subscribe"
 	TypeMediaReset      = "mediaReset" // also a server event (§9)
+	// TypePublisherLayers is a server event (§9.2).
+	TypePublisherLayers = "publisherLayers"
 
 	// Server → client replies.
 	TypeResult = "result"
@@ -430,6 +432,17 @@ type MediaReset struct {
 	Reason string `json:"reason"`
 }
 
+// PublisherLayers tells a publishing device which simulcast layers (rids,
+// lowest first) of its track trackID, sent on m-line mid of its publisher
+// PeerConnection, some subscriber needs (PROTOCOL.md §9.2). The device
+// pauses every other layer of the track and resumes the named ones.
+type PublisherLayers struct {
+	CallID  string   `json:"callID"`
+	TrackID string   `json:"trackID"`
+	Mid     string   `json:"mid"`
+	Active  []string `json:"active"`
+}
+
 // Tracks announces a member's full current track list.
 type Tracks struct {
 	CallID string  `json:"callID"`
@@ -486,6 +499,7 @@ func EventKinds() map[string]func() any {
 		TypeTrickle:                       func() any { return new(TrickleRequest) },
 		TypeTracks:                        func() any { return new(Tracks) },
 		TypeMediaReset:                    func() any { return new(MediaReset) },
+		TypePublisherLayers:               func() any { return new(PublisherLayers) },
 	}
 }
 

@@ -90,6 +90,7 @@ var eventExamples = []contractExample{
 	{name: "no tracks", typ: TypeTracks, json: `{"callID":"c1","userID":"bob","tracks":[]}`},
 	{typ: TypeMediaReset, json: `{"callID":"c1","reason":"peerFailed"}`},
 	{name: "ownerChanged", typ: TypeMediaReset, json: `{"callID":"c1","reason":"ownerChanged"}`},
+	{typ: TypePublisherLayers, json: `{"callID":"c1","trackID":"TR_1","mid":"0","active":["q","f"]}`},
 }
 
 // callStateJSON is a CallState (§5).
@@ -347,12 +348,12 @@ func TestRegistriesCoverEveryType(t *testing.T) {
 		TypeIncomingCallAnsweredElsewhere, TypeOutgoingCallAccepted, TypeOutgoingCallDeclined,
 		TypeOutgoingCallRejectedCauseBusy, TypeOutgoingCallTimeout, TypeInvitationStateChanged, TypeCallEnded,
 		TypeUserJoined, TypeUserLeft, TypeRemoved, TypeDeviceState, TypeDeviceControlled, TypeDeviceRequest,
-		TypeOffer, TypeTrickle, TypeTracks, TypeMediaReset}
+		TypeOffer, TypeTrickle, TypeTracks, TypeMediaReset, TypePublisherLayers}
 	// The contract's spelling, checked literally once.
 	spelled := map[string]string{
 		TypeHello: "hello", TypeSetRemoteDevice: "setRemoteDevice", TypeIncomingCallAnsweredElsewhere: "incomingCallAnsweredElsewhere",
 		TypeOutgoingCallRejectedCauseBusy: "outgoingCallRejectedCauseBusy", TypeInvitationStateChanged: "invitationStateChanged",
-		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypeResult: "result", TypeError: "error", TypePong: "pong",
+		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypePublisherLayers: "publisherLayers", TypeResult: "result", TypeError: "error", TypePong: "pong",
 	}
 	for c, lit := range spelled {
 		if c != lit {

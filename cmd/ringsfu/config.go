@@ -40,6 +40,9 @@ type Config struct {
 	DrainDelay     time.Duration
 	Webhooks       []string
 	Pprof          bool
+	// ParallelFanOutMin is sfu.PeerConfig.ParallelFanOutMin (0: its
+	// default; negative: never split a fan-out).
+	ParallelFanOutMin int
 
 	MaxCallSize           int
 	MaxOutstandingInvites int
@@ -120,6 +123,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxDevices, "max-devices", 10, "cap on one user's sessions; one more ends the oldest with close 4010")
 	fs.Var(&hooks, "webhook-url", "webhook receiver URL (repeatable)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (keep the listen address private)")
+	fs.IntVar(&c.ParallelFanOutMin, "parallel-fanout-min", 0, "subscribers per packet from which a layer splits its fan-out over helper goroutines (0: default 64, negative: never)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
 	if err := fs.Parse(args); err != nil {

@@ -61,7 +61,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	defer netw.Close()
 	var cn *clusterNode
 	var cl *signaling.Cluster
-	peer := sfu.PeerConfig{FastPath: eng.FastPath()} // in a cluster its Stats feed the heartbeat's packets/s
+	peer := sfu.PeerConfig{FastPath: eng.FastPath(), ParallelFanOutMin: cfg.ParallelFanOutMin} // in a cluster its Stats feed the heartbeat's packets/s
 	if cfg.RedisURL != "" {
 		peer.Stats = &sfu.Stats{}
 		if cn, cl, err = startCluster(cfg, log, peer.Stats); err != nil {

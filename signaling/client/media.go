@@ -212,7 +212,7 @@ func (c *Client) StartMedia(ctx context.Context, callID string, cfg MediaConfig)
 }
 
 // hookedTypes are the events a Session takes from its Client.
-var hookedTypes = []string{signaling.TypeOffer, signaling.TypeTrickle, signaling.TypeMediaReset}
+var hookedTypes = []string{signaling.TypeOffer, signaling.TypeTrickle, signaling.TypeMediaReset, signaling.TypePublisherLayers}
 
 // CallID returns the call the session belongs to.
 func (s *Session) CallID() string { return s.callID }
@@ -323,6 +323,10 @@ func (s *Session) take(ev Event) bool {
 		if d.CallID != s.callID {
 			return false
 		}
+	case *signaling.PublisherLayers:
+		if d.CallID != s.callID {
+			return false
+		}
 	default:
 		return false
 	}
@@ -377,6 +381,8 @@ func (s *Session) workLoop() {
 			s.sendTrickle(w)
 		case w.ev.Type == signaling.TypeMediaReset:
 			s.serverReset(w.ev.Data.(*signaling.MediaReset))
+		case w.ev.Type == signaling.TypePublisherLayers:
+			s.applyLayers(w.ev.Data.(*signaling.PublisherLayers))
 		case w.ev.Type == signaling.TypeOffer:
 			s.handleOffer(w.ev.Data.(*signaling.SubscriberOffer))
 		case w.ev.Type == signaling.TypeTrickle:

@@ -45,6 +45,11 @@ type LocalTrack struct {
 	// keyframe (PLI or FIR) of a layer (rid "" without simulcast). It must
 	// not block.
 	OnKeyframeRequest func(rid string)
+	// OnLayers, if set, is called with the rids of the simulcast layers
+	// the server wants sent (lowest first) each time it says so
+	// (PROTOCOL.md §9.2); the session already drops the other layers'
+	// packets, so an encoder may stop producing them. It must not block.
+	OnLayers func(active []string)
 }
 
 // Publication is a published LocalTrack.
@@ -59,11 +64,12 @@ type Publication struct {
 	Sender      *webrtc.RTPSender
 	Transceiver *webrtc.RTPTransceiver
 
-	layers  []*ridTrack
-	onKey   func(rid string)
-	local   LocalTrack // as published, to publish again after a media reset
-	removed bool       // guarded by Session.mu
-	started bool       // guarded by Session.pubMu: RTCP readers running
+	layers   []*ridTrack
+	onKey    func(rid string)
+	onLayers func(active []string)
+	local    LocalTrack // as published, to publish again after a media reset
+	removed  bool       // guarded by Session.mu
+	started  bool       // guarded by Session.pubMu: RTCP readers running
 }
 
 // Mid returns the publication's m-line id ("" before negotiation).
@@ -164,7 +170,7 @@ func (s *Session) addTrack(lt LocalTrack) (*Publication, error) {
 	if lt.Track == nil {
 		return nil, errors.New("client: Publish: nil track")
 	}
-	p := &Publication{Source: lt.Source, onKey: lt.OnKeyframeRequest, local: lt}
+	p := &Publication{Source: lt.Source, onKey: lt.OnKeyframeRequest, onLayers: lt.OnLayers, local: lt}
 	if p.Source == "" {
 		p.Source = SourceCamera
 		if lt.Track.Kind() == webrtc.RTPCodecTypeAudio {

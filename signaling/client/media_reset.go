@@ -187,6 +187,7 @@ func (s *Session) rebuild(reason string) {
 			first = p.layers[0]
 		}
 		p.started = false
+		p.resumeLayers()
 		if err := s.attachTrack(p, first); err != nil {
 			s.log.Error().Err(err).Msg("media reset: publish again")
 			return

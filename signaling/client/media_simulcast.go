@@ -17,6 +17,11 @@ import (
 type ridTrack struct {
 	webrtc.TrackLocal
 	mid atomic.Pointer[string]
+	// paused is set while the server says nobody needs the layer
+	// (media_layers.go): its packets are dropped before Pion.
+	paused  atomic.Bool
+	sent    atomic.Uint64
+	dropped atomic.Uint64
 }
 
 var _ webrtc.TrackLocal = (*ridTrack)(nil)
@@ -59,8 +64,14 @@ type ridWriter struct {
 }
 
 // WriteRTP writes a copy of the header with the extensions set; the
-// caller's header and its extension slice are left untouched.
+// caller's header and its extension slice are left untouched. While the
+// layer is paused it drops the packet.
 func (w *ridWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	if w.track.paused.Load() {
+		w.track.dropped.Add(1)
+		return 0, nil
+	}
+	w.track.sent.Add(1)
 	hdr := *h
 	hdr.Extensions = append(make([]rtp.Extension, 0, len(h.Extensions)+2), h.Extensions...)
 	if w.midID != 0 {

@@ -214,3 +214,65 @@ test('simulcast publish: subscribe low gives the quarter-size layer, off pauses 
   }, { callID });
   assert.equal(err, 'not_found');
 });
+
+test('simulcast layers nobody watches are paused at the publisher (publisherLayers) and resumed when asked for', { timeout: 120_000 }, async (t) => {
+  const callID = `media-pause-${Date.now()}`;
+  const gina = await openParticipant(chrome.browser, mediaURL({ user: 'gina', name: 'Gina', call: callID, simulcast: '1' }), 'media-gina');
+  t.after(() => gina.close());
+  await waitPublished(gina);
+  const hal = await openParticipant(chrome.browser, mediaURL({ user: 'hal', name: 'Hal', call: callID }), 'media-hal');
+  t.after(() => hal.close());
+  await waitPublished(hal);
+  await waitReceiving(hal, 'gina');
+
+  const lastLayers = () => gina.eval(() => {
+    const ev = window.__test.events.filter((e) => e.name === 'publisherLayers').pop();
+    return ev ? ev.data.active : null;
+  });
+  const encodings = () => gina.eval(() => {
+    const t = window.__test.media.publisher.getTransceivers().find((x) => x.sender.track && x.sender.track.kind === 'video');
+    return Object.fromEntries(t.sender.getParameters().encodings.map((e) => [e.rid, e.active]));
+  });
+  const sentByRid = async () => Object.fromEntries((await gina.eval(() => window.__test.stats())).outbound
+    .filter((o) => o.kind === 'video').map((o) => [o.rid, o.packetsSent]));
+  /** Asserts that layer `rid` sends nothing over 1.5 s and `live` keeps sending. */
+  async function assertIdle(rid, live) {
+    await sleep(500); // packets already in the encoder's pipeline
+    const a = await sentByRid();
+    await sleep(1500);
+    const b = await sentByRid();
+    t.diagnostic(`packetsSent ${JSON.stringify(a)} → ${JSON.stringify(b)}`);
+    assert.equal(b[rid], a[rid], `layer ${rid} sent packets while paused`);
+    assert.ok(b[live] > a[live], `layer ${live} kept sending`);
+  }
+  const trackID = await hal.eval(() => window.__test.tracks.find((x) => x.userID === 'gina' && x.kind === 'video' && !x.removed).trackID);
+  const subscribe = (quality) => hal.eval(({ callID, trackID, quality }) => window.__test.client.subscribe({ callID, trackID, quality }), { callID, trackID, quality });
+  const inboundVideo = () => hal.eval(async () => (await window.__test.stats()).inbound.find((i) => i.userID === 'gina' && i.kind === 'video'));
+
+  // hal goes low: only q (the fallback) is sent; h and f are paused.
+  await subscribe('low');
+  await waitFor(async () => JSON.stringify(await lastLayers()) === '["q"]', { timeoutMs: 20000, what: 'publisherLayers [q] at gina' });
+  await waitFor(async () => { const e = await encodings(); return e.q && !e.h && !e.f; }, { what: 'gina\'s h and f encodings inactive' });
+  await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth === 160 && v; }, { timeoutMs: 20000, what: 'hal decoding the 160 px layer' });
+  await assertIdle('h', 'q');
+
+  // medium: h resumes (f stays off) and reaches hal.
+  let before = await inboundVideo();
+  await subscribe('medium');
+  await waitFor(async () => JSON.stringify(await lastLayers()) === '["q","h"]', { timeoutMs: 20000, what: 'publisherLayers [q,h] at gina' });
+  const medium = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth === 320 && v.framesDecoded > before.framesDecoded && v; },
+    { timeoutMs: 20000, what: 'hal decoding the 320 px layer' });
+  t.diagnostic(`medium: ${medium.frameWidth}x${medium.frameHeight}`);
+  const e = await encodings();
+  assert.ok(e.q && e.h && !e.f, `encodings ${JSON.stringify(e)}`);
+
+  // high: f is named again (with h while f does not flow: Chromium sends
+  // its top layer only once its own uplink estimate allows).
+  before = await inboundVideo();
+  await subscribe('high');
+  await waitFor(async () => (await lastLayers()).includes('f'), { timeoutMs: 20000, what: 'publisherLayers naming f' });
+  await waitFor(async () => (await encodings()).f, { what: 'gina\'s f encoding active' });
+  const high = await waitFor(async () => { const v = await inboundVideo(); return v.frameWidth >= 320 && v.framesDecoded > before.framesDecoded && v; },
+    { timeoutMs: 20000, what: 'hal decoding a layer of 320 px or more' });
+  t.diagnostic(`high: ${high.frameWidth}x${high.frameHeight}, gina's layers ${JSON.stringify(await lastLayers())}`);
+});

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +121,13 @@ func (m *member) publish(ctx context.Context, cfg *Config) error {
 			OnKeyframeRequest: func(rid string) {
 				if s := byRID[rid]; s != nil {
 					s.requestKeyframe()
+				}
+			},
+			OnLayers: func(active []string) {
+				for rid, s := range byRID {
+					if rid != "" {
+						s.setPaused(!slices.Contains(active, rid))
+					}
 				}
 			}})
 	}

@@ -41,6 +41,7 @@ type source struct {
 	shape    layerShape
 	audio    bool
 	keyReq   atomic.Bool
+	paused   atomic.Bool // the server paused the layer (PROTOCOL.md §9.2): encode nothing
 	sent     atomic.Uint64
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -55,6 +56,15 @@ func newSource(track *webrtc.TrackLocalStaticRTP, shape layerShape, audio bool) 
 // requestKeyframe makes the next frame a keyframe, as an encoder answers
 // a PLI.
 func (s *source) requestKeyframe() { s.keyReq.Store(true) }
+
+// setPaused stops or resumes the layer's encoder; a resumed layer starts
+// with a keyframe.
+func (s *source) setPaused(paused bool) {
+	if !s.paused.Swap(paused) || paused {
+		return
+	}
+	s.keyReq.Store(true)
+}
 
 // run paces packets until stop is closed.
 func (s *source) run() {
@@ -78,6 +88,10 @@ func (s *source) run() {
 		case <-s.stop:
 			return
 		case <-tick.C:
+		}
+		if s.paused.Load() {
+			ts += tsStep
+			continue
 		}
 		key := !s.audio && (frame%keyframeEvery == 0 || s.keyReq.Swap(false))
 		for i := 0; i < perFrame; i++ {

@@ -16,7 +16,7 @@ export const PROTOCOL_VERSION = 1;
 const FINAL_CLOSE_CODES = new Set([4001, 4002, 4008, 4009, 4010]);
 
 /** Server events the SDK routes to a media session (besides emitting them). */
-const MEDIA_EVENTS = new Set(['offer', 'trickle', 'mediaReset']);
+const MEDIA_EVENTS = new Set(['offer', 'trickle', 'mediaReset', 'publisherLayers']);
 
 /** How many media events are kept for a call whose media has not started. */
 const MEDIA_BUFFER_LIMIT = 200;
@@ -30,6 +30,7 @@ export const SERVER_EVENTS = Object.freeze([
   'outgoingCallAccepted', 'outgoingCallDeclined', 'outgoingCallRejectedCauseBusy', 'outgoingCallTimeout',
   'invitationStateChanged', 'callEnded', 'userJoined', 'userLeft', 'removed',
   'deviceState', 'deviceControlled', 'deviceRequest', 'tracks', 'offer', 'trickle', 'mediaReset',
+  'publisherLayers',
 ]);
 
 /**
@@ -539,7 +540,7 @@ export class RingsfuClient extends Emitter {
       const m = this._media.get(data.callID);
       if (m) {
         m.handleSignal(type, data);
-      } else if (type !== 'mediaReset') {
+      } else if (type !== 'mediaReset' && type !== 'publisherLayers') {
         let buf = this._mediaBuffer.get(data.callID);
         if (!buf) this._mediaBuffer.set(data.callID, (buf = []));
         if (type === 'offer') buf.length = 0; // a newer offer supersedes everything before it

@@ -56,6 +56,10 @@ class Side {
  *   `reason` is the server's (`peerFailed`, `ownerChanged`, …) or `failed`
  *   / `resumed` / `requested` when the session asked for it itself; the
  *   remote tracks were reported removed and come back as new `track` events;
+ * - `publisherLayers` `{callID, trackID, mid, active}` — the server asked
+ *   this device to send only the simulcast layers `active` (rids) of the
+ *   published track on `mid` (PROTOCOL.md §9.2); the session already set
+ *   the other encodings `active: false` (`RTCRtpSender.setParameters`);
  * - `error` — a negotiation failure that no caller could receive (for
  *   example answering a server offer); payload is an Error with `.code`;
  * - `closed` — after {@link MediaSession#close}.
@@ -229,9 +233,10 @@ export class MediaSession extends Emitter {
   }
 
   /**
-   * Feeds a server `offer`, `trickle` or `mediaReset` event of this call
-   * into the session. Called by the client; applications need not call it.
-   * @param {'offer'|'trickle'|'mediaReset'} type
+   * Feeds a server `offer`, `trickle`, `mediaReset` or `publisherLayers`
+   * event of this call into the session. Called by the client;
+   * applications need not call it.
+   * @param {'offer'|'trickle'|'mediaReset'|'publisherLayers'} type
    * @param {object} data
    */
   handleSignal(type, data) {
@@ -241,6 +246,10 @@ export class MediaSession extends Emitter {
     if (this._asking) return;
     if (type === 'mediaReset') {
       this._rebuild(data.reason || 'server');
+    } else if (type === 'publisherLayers') {
+      const gen = this._gen;
+      this._pub.enqueue(() => (gen === this._gen ? this._applyLayers(data) : undefined))
+        .catch((err) => this.emit('error', err));
     } else if (type === 'offer') {
       if (data.target !== 'subscriber') return;
       const gen = this._gen;
@@ -291,6 +300,30 @@ export class MediaSession extends Emitter {
   }
 
   // ---- internals ----
+
+  /**
+   * Pauses the simulcast encodings of the published track on `data.mid`
+   * that `data.active` does not name and resumes those it names
+   * (PROTOCOL.md §9.2): the browser stops encoding and sending a paused
+   * layer; the server asks for a keyframe when it resumes.
+   */
+  async _applyLayers(data) {
+    const active = Array.isArray(data.active) ? data.active : [];
+    const t = this.publisher.getTransceivers().find((x) => x.mid === data.mid && x.sender.track);
+    if (!t) return;
+    const params = t.sender.getParameters();
+    if (!params.encodings || params.encodings.length < 2) return;
+    let changed = false;
+    for (const e of params.encodings) {
+      const on = e.rid ? active.includes(e.rid) : true;
+      if (e.active !== on) {
+        e.active = on;
+        changed = true;
+      }
+    }
+    if (changed) await t.sender.setParameters(params);
+    this.emit('publisherLayers', { callID: this.callID, trackID: data.trackID, mid: data.mid, active });
+  }
 
   /**
    * Replaces both PeerConnections: the remote tracks are reported removed,
