@@ -601,7 +601,9 @@ func TestTransportMessageSizeLimitFragmented(t *testing.T) {
 }
 
 func TestTransportServerPings(t *testing.T) {
-	const peerTimeout = 400 * time.Millisecond
+	// PeerTimeout leaves room for a starved -race run on two busy cores (a
+	// 400 ms timeout dropped an answering peer there once).
+	const peerTimeout = time.Second
 	h := newHarness(t, func(c *signaling.Config) {
 		c.PingInterval = 20 * time.Millisecond
 		c.PeerTimeout = peerTimeout
