@@ -68,6 +68,7 @@ func (r *Room) departs(m *member, reason string) {
 	}
 	r.log.Info().Str("user_id", string(m.user)).Str("reason", reason).Msg("member left")
 	r.mgr.cfg.Observer.MemberLeft(r.id, r.mgr.user(m.user), reason)
+	r.mgr.cfg.History.MemberLeft(r.id, r.mgr.user(m.user), reason, r.mgr.cfg.Clock.Now())
 	if m.user == r.initiator && r.cfg.EndCallWhenInitiatorLeave {
 		r.broadcast(CallEnded{CallID: r.id, Reason: "initiatorLeft"}, "")
 		r.cancelAllWaiting("callEnded")
@@ -122,6 +123,7 @@ func (r *Room) remove(c Caller, ids []UserID) (any, error) {
 		r.emit(toMember(m), Removed{CallID: r.id, By: by})
 		r.log.Info().Str("user_id", string(m.user)).Msg("member removed")
 		r.mgr.cfg.Observer.MemberLeft(r.id, r.mgr.user(m.user), "removed")
+		r.mgr.cfg.History.MemberLeft(r.id, r.mgr.user(m.user), "removed", r.mgr.cfg.Clock.Now())
 		r.broadcast(UserLeft{CallID: r.id, User: r.mgr.user(m.user), Reason: "removed"}, "")
 	}
 	if changed {
