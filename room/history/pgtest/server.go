@@ -164,8 +164,11 @@ func freePort() (int, error) {
 }
 
 // URL returns a connection URL for database postgres as user ringsfu.
-func (s *Server) URL() string {
-	return fmt.Sprintf("postgres://ringsfu@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+func (s *Server) URL() string { return s.URLFor("postgres") }
+
+// URLFor returns a connection URL for database db as user ringsfu.
+func (s *Server) URLFor(db string) string {
+	return fmt.Sprintf("postgres://ringsfu@127.0.0.1:%d/%s?sslmode=disable", s.port, db)
 }
 
 // Start (re)starts the postmaster on the server's port and waits until it
