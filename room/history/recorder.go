@@ -95,7 +95,7 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	r := &Recorder{
 		cfg: cfg, log: cfg.Logger,
 		queue: make(chan Op, cfg.QueueSize),
-		stop: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{}),
+		stop:  make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{}),
 		recs: map[room.CallID]string{},
 	}
 	r.m = recorderMetrics{
@@ -227,4 +227,3 @@ func (r *Recorder) Close(ctx context.Context) {
 		}
 	})
 }
-

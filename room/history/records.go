@@ -82,8 +82,8 @@ func EntryFor(c *Call, user string, seenUntil time.Time) Entry {
 	e := Entry{RecordID: c.ID, CallID: c.CallID, Type: c.Type, StartedAt: c.StartedAt, Seen: true}
 	var (
 		member, invited, declined, busy, waiting bool
-		inviteAt                                           time.Time
-		mine                                               = map[string]bool{}
+		inviteAt                                 time.Time
+		mine                                     = map[string]bool{}
 	)
 	for _, m := range c.Members {
 		if m.ID != user {
