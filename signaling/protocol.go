@@ -182,6 +182,9 @@ type HelloResult struct {
 	ICEServers         []ICEServer    `json:"iceServers"`
 	PendingInvitations []IncomingCall `json:"pendingInvitations"`
 	Call               *CallState     `json:"call"`
+	// MissedCalls counts the user's missed calls not yet marked seen
+	// (§9.2); 0 when call history is off.
+	MissedCalls int `json:"missedCalls"`
 }
 
 // InviteRequest sends an invitation, creating a call or inviting into the
@@ -458,6 +461,8 @@ func requestKinds() map[string]func() validator {
 		TypeTrickle:         func() validator { return new(TrickleRequest) },
 		TypeSubscribe:       func() validator { return new(SubscribeRequest) },
 		TypeMediaReset:      func() validator { return new(MediaResetRequest) },
+		TypeCallHistory:     func() validator { return new(CallHistoryRequest) },
+		TypeMarkMissedSeen:  func() validator { return new(MarkMissedSeenRequest) },
 	}
 }
 

@@ -52,6 +52,9 @@ var requestExamples = []contractExample{
 	{typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"low"}`},
 	{name: "off", typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"off"}`},
 	{typ: TypeMediaReset, json: `{"callID":"c1"}`},
+	{typ: TypeCallHistory, json: `{"limit":20,"before":"2026-01-02T03:04:05.000Z"}`},
+	{typ: TypeCallHistory, name: "first page", json: `{}`},
+	{typ: TypeMarkMissedSeen, json: `{}`},
 }
 
 const (
@@ -116,6 +119,12 @@ var resultExamples = []struct {
 	{"invite merged", func() any { return new(InviteResult) }, `{"callID":"c1","invitationID":"inv_1","invitees":[],"merged":true}`},
 	{"call state", func() any { return new(CallState) }, callStateJSON},
 	{"offer", func() any { return new(SDPResult) }, `{"sdp":"v=0\r\n"}`},
+	{"hello with missed calls", func() any { return new(HelloResult) }, `{"sessionId":"s_abc","resumed":false,"user":` + userAlice + `,
+		"iceServers":[],"pendingInvitations":[],"call":null,"missedCalls":2}`},
+	{"callHistory", func() any { return new(CallHistoryResult) }, `{"entries":[{"callID":"c1","type":"video","direction":"incoming",
+		"outcome":"missed","peers":[` + userAlice + `],"startedAt":"2026-01-02T03:04:05.000Z","duration":0,"seen":false}],
+		"nextBefore":"2026-01-02T03:04:05.000Z","missedCalls":1}`},
+	{"markMissedSeen", func() any { return new(MarkMissedSeenResult) }, `{"missedCalls":0}`},
 }
 
 // roundTrip decodes js into v (refusing fields the struct does not know),
@@ -298,7 +307,7 @@ func TestContractResultsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"sessionId":"s","resumed":false,"user":{"id":"","name":""},"iceServers":[],"pendingInvitations":[],"call":null}`; string(b) != want {
+	if want := `{"sessionId":"s","resumed":false,"user":{"id":"","name":""},"iceServers":[],"pendingInvitations":[],"call":null,"missedCalls":0}`; string(b) != want {
 		t.Fatalf("hello result: %s", b)
 	}
 }

@@ -64,10 +64,21 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		defer cn.Close()
 		cn.registerMetrics(reg)
 	}
+	hist, err := openHistory(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	defer func() { // a no-op after the ordered close below
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hist.close(ctx)
+	}()
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
 		Observer:       hooks,
+		Recorder:       hist.recorder(),
+		History:        hist.reader(),
 		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
@@ -170,6 +181,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 			log.Warn().Err(err).Msg("cluster hand-over incomplete")
 		}
 	}
+	hist.close(sctx)
 	if err := hooks.Close(sctx); err != nil {
 		log.Warn().Err(err).Msg("webhooks not all delivered")
 	}
