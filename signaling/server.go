@@ -62,6 +62,8 @@ type Config struct {
 	// History, if set, serves the callHistory and markMissedSeen requests
 	// and the hello's missedCalls (history.go).
 	History HistoryReader
+	// HistoryAPI, if set, serves the server API's history endpoints.
+	HistoryAPI HistoryAPI
 	// MediaAPI enables media (PROTOCOL.md §6); nil serves signaling only and
 	// media requests get `unavailable`.
 	MediaAPI *webrtc.API

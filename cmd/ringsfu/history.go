@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,7 +72,7 @@ type historyReader struct{ st *history.Store }
 var _ signaling.HistoryReader = historyReader{}
 
 func (r historyReader) UserHistory(ctx context.Context, user room.UserID, limit int, before time.Time) ([]signaling.HistoryEntry, error) {
-	es, err := r.st.UserHistory(ctx, string(user), limit, before, "")
+	es, err := r.st.UserHistory(ctx, history.Query{User: string(user), Limit: limit, Before: before}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -97,5 +98,50 @@ func wireEntry(e history.Entry) signaling.HistoryEntry {
 		peers[i] = signaling.User{ID: p.ID, Name: p.Name}
 	}
 	return signaling.HistoryEntry{CallID: e.CallID, Type: e.Type, Direction: e.Direction, Outcome: e.Outcome,
-		Peers: peers, StartedAt: e.StartedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Duration: e.Duration, Seen: e.Seen}
+		Peers: peers, StartedAt: e.StartedAt.UTC().Format(wireTime), Duration: e.Duration, Seen: e.Seen}
+}
+
+// wireTime is how history times go on the wire: RFC 3339, UTC, milliseconds.
+const wireTime = "2006-01-02T15:04:05.000Z07:00"
+
+// api returns what the server API reads history through, nil when off.
+func (h *callHistory) api() signaling.HistoryAPI {
+	if h == nil {
+		return nil
+	}
+	return historyReader{h.store}
+}
+
+var _ signaling.HistoryAPI = historyReader{}
+
+func (r historyReader) UserEntries(ctx context.Context, q signaling.HistoryQuery) ([]signaling.HistoryEntry, error) {
+	es, err := r.st.UserHistory(ctx, history.Query{User: q.User, From: q.From, To: q.To, Before: q.Before, Limit: q.Limit}, q.Outcome)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]signaling.HistoryEntry, len(es))
+	for i, e := range es {
+		out[i] = wireEntry(e)
+	}
+	return out, nil
+}
+
+func (r historyReader) CallRecords(ctx context.Context, q signaling.HistoryQuery) (any, int, string, error) {
+	calls, err := r.st.Calls(ctx, history.Query{User: q.User, From: q.From, To: q.To, Before: q.Before, Limit: q.Limit})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	last := ""
+	if len(calls) > 0 {
+		last = calls[len(calls)-1].StartedAt.Format(wireTime)
+	}
+	return calls, len(calls), last, nil
+}
+
+func (r historyReader) CallRecord(ctx context.Context, id string) (any, error) {
+	c, err := r.st.Call(ctx, id)
+	if errors.Is(err, history.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", signaling.ErrNoRecord, err)
+	}
+	return c, err
 }

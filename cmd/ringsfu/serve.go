@@ -79,6 +79,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		Observer:       hooks,
 		Recorder:       hist.recorder(),
 		History:        hist.reader(),
+		HistoryAPI:     hist.api(),
 		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
@@ -105,6 +106,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	var draining atomic.Bool
 	mux := http.NewServeMux()
 	mux.Handle("/v1/signal", sig)
+	mux.Handle(signaling.APIPrefix, sig.API())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if draining.Load() {
 			http.Error(w, "draining", http.StatusServiceUnavailable)

@@ -196,15 +196,15 @@ func (s *Store) SeenAt(ctx context.Context, user string) (time.Time, error) {
 	return fromMS(v), nil
 }
 
-// UserHistory returns user's view of its calls, newest first. outcome,
-// when set, keeps only entries with that outcome (scanning further pages
-// to fill the limit).
-func (s *Store) UserHistory(ctx context.Context, user string, limit int, before time.Time, outcome string) ([]Entry, error) {
+// UserHistory returns the view of q.User of its calls that q selects,
+// newest first. outcome, when set, keeps only entries with that outcome
+// (scanning further pages to fill the limit).
+func (s *Store) UserHistory(ctx context.Context, q Query, outcome string) ([]Entry, error) {
+	user := q.User
 	seen, err := s.SeenAt(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	q := Query{User: user, Limit: limit, Before: before}
 	want := q.limit()
 	out := []Entry{}
 	for len(out) < want {

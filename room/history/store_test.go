@@ -88,7 +88,7 @@ func recordScenarios(r *Recorder) {
 // outcomes maps call id to outcome in user's history.
 func outcomes(t *testing.T, s *Store, user string) map[string]Entry {
 	t.Helper()
-	es, err := s.UserHistory(context.Background(), user, 100, time.Time{}, "")
+	es, err := s.UserHistory(context.Background(), Query{User: user, Limit: 100}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestStoreRecordsEveryOutcome(t *testing.T) {
 		if n, _ := s.UnseenMissed(ctx, "dave"); n != 1 {
 			t.Errorf("dave unseen after a new missed call = %d", n)
 		}
-		missed, err := s.UserHistory(ctx, "dave", 10, time.Time{}, OutcomeMissed)
+		missed, err := s.UserHistory(ctx, Query{User: "dave", Limit: 10}, OutcomeMissed)
 		if err != nil || len(missed) != 3 {
 			t.Errorf("dave missed filter: %d entries, %v", len(missed), err)
 		}
@@ -216,7 +216,7 @@ func TestStorePaging(t *testing.T) {
 		var seen []string
 		before := time.Time{}
 		for page := 0; ; page++ {
-			es, err := s.UserHistory(ctx, "bob", 10, before, "")
+			es, err := s.UserHistory(ctx, Query{User: "bob", Limit: 10, Before: before}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
