@@ -66,6 +66,7 @@ var _ room.History = (*Recorder)(nil)
 // recorderMetrics are the recorder's Prometheus counters.
 type recorderMetrics struct {
 	written prometheus.Counter
+	batches prometheus.Counter
 	dropped *prometheus.CounterVec
 	errors  prometheus.Counter
 	removed prometheus.Counter
@@ -101,6 +102,8 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	r.m = recorderMetrics{
 		written: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ringsfu", Name: "history_writes_total",
 			Help: "Call history ops written to the database."}),
+		batches: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ringsfu", Name: "history_batches_total",
+			Help: "Transactions that wrote call history (each holds up to the batch size of ops)."}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ringsfu", Name: "history_dropped_total",
 			Help: "Call history ops lost: the queue was full (overflow) or the database was still down at shutdown."}, []string{"reason"}),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ringsfu", Name: "history_write_errors_total",
@@ -111,7 +114,7 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	if cfg.Registerer != nil {
 		queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "ringsfu", Name: "history_queue",
 			Help: "Call history ops waiting to be written."}, func() float64 { return float64(r.pending.Load()) })
-		cfg.Registerer.MustRegister(r.m.written, r.m.dropped, r.m.errors, r.m.removed, queued)
+		cfg.Registerer.MustRegister(r.m.written, r.m.batches, r.m.dropped, r.m.errors, r.m.removed, queued)
 	}
 	go r.run()
 	return r

@@ -75,6 +75,7 @@ func (r *Recorder) write(batch []Op) bool {
 		cancel()
 		if err == nil {
 			r.m.written.Add(float64(len(batch)))
+			r.m.batches.Inc()
 			r.pending.Add(-int64(len(batch)))
 			if attempt > 1 {
 				r.log.Info().Int("attempts", attempt).Int("ops", len(batch)).Msg("call history written after retries")
