@@ -140,6 +140,11 @@ func TestStoreRecordsEveryOutcome(t *testing.T) {
 		if c.EndReason != "initiatorLeft" || c.EndedAt == nil || !c.EndedAt.Equal(at(600)) || c.Initiator.ID != "alice" || c.Initiator.Name != "Name alice" {
 			t.Errorf("group call record: %+v", c)
 		}
+		for _, m := range c.Members { // still in the call at its end: they leave with it
+			if m.LeftAt == nil || !m.LeftAt.Equal(at(600)) || m.LeaveReason != "initiatorLeft" {
+				t.Errorf("group member %s: left %v (%s)", m.ID, m.LeftAt, m.LeaveReason)
+			}
+		}
 		got := map[string]string{}
 		for _, iv := range c.Invitees {
 			if iv.Inviter != "alice" || iv.InvitationID != "inv6" || !iv.InvitedAt.Equal(at(500)) {

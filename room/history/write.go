@@ -14,7 +14,8 @@ type OpKind int
 const (
 	// OpCallStarted inserts a call: Rec, Call, Type, User (initiator), Name, At.
 	OpCallStarted OpKind = iota + 1
-	// OpCallEnded sets a call's end: Rec, At, Reason.
+	// OpCallEnded sets a call's end: Rec, At, Reason; memberships still
+	// open end with it.
 	OpCallEnded
 	// OpMemberJoined inserts a membership: Rec, User, Name, Device, At.
 	OpMemberJoined
@@ -76,6 +77,11 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, o *Op) error {
 		query = `INSERT INTO calls (rec_id, call_id, type, initiator, initiator_name, started_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rec_id) DO NOTHING`
 		args = []any{o.Rec, o.Call, o.Type, o.User, o.Name, at}
 	case OpCallEnded:
+		// Members still in the call leave with it, for the call's reason.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE call_members SET left_at = ?, leave_reason = ? WHERE rec_id = ? AND left_at IS NULL`),
+			at, o.Reason, o.Rec); err != nil {
+			return fmt.Errorf("history: write op %d: %w", o.Kind, err)
+		}
 		query = `UPDATE calls SET ended_at = ?, end_reason = ? WHERE rec_id = ? AND ended_at IS NULL`
 		args = []any{at, o.Reason, o.Rec}
 	case OpMemberJoined:
