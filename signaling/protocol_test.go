@@ -351,7 +351,8 @@ func jsonEqual(t *testing.T, a, b string) bool {
 
 func TestRegistriesCoverEveryType(t *testing.T) {
 	requests := []string{TypeHello, TypePing, TypeInvite, TypeCancel, TypeAccept, TypeReject, TypeJoin,
-		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset}
+		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset,
+		TypeCallHistory, TypeMarkMissedSeen}
 	events := []string{TypeIncomingCall, TypeIncomingCallCanceled, TypeIncomingCallTimeout,
 		TypeIncomingCallAnsweredElsewhere, TypeOutgoingCallAccepted, TypeOutgoingCallDeclined,
 		TypeOutgoingCallRejectedCauseBusy, TypeOutgoingCallTimeout, TypeInvitationStateChanged, TypeCallEnded,
@@ -361,7 +362,8 @@ func TestRegistriesCoverEveryType(t *testing.T) {
 	spelled := map[string]string{
 		TypeHello: "hello", TypeSetRemoteDevice: "setRemoteDevice", TypeIncomingCallAnsweredElsewhere: "incomingCallAnsweredElsewhere",
 		TypeOutgoingCallRejectedCauseBusy: "outgoingCallRejectedCauseBusy", TypeInvitationStateChanged: "invitationStateChanged",
-		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypeResult: "result", TypeError: "error", TypePong: "pong",
+		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset",
+		TypeCallHistory: "callHistory", TypeMarkMissedSeen: "markMissedSeen", TypeResult: "result", TypeError: "error", TypePong: "pong",
 	}
 	for c, lit := range spelled {
 		if c != lit {
