@@ -266,9 +266,8 @@ func (m *Manager) createRoom(id CallID, c Caller, typ CallType, cfg *ConfigOverr
 	r.log.Info().Str("user_id", string(c.User)).Str("type", string(typ)).Msg("call started")
 	m.cfg.Observer.CallStarted(id, typ, u)
 	m.cfg.Observer.MemberJoined(id, u)
-	now := m.cfg.Clock.Now()
-	m.cfg.History.CallStarted(id, typ, u, now)
-	m.cfg.History.MemberJoined(id, u, c.Device, now)
+	m.cfg.History.CallStarted(id, typ, u, r.startedAt)
+	m.cfg.History.MemberJoined(id, u, c.Device, r.startedAt)
 	go r.loop()
 	return r, displaced, nil
 }

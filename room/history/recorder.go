@@ -3,7 +3,9 @@ package history
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,9 +166,18 @@ func (r *Recorder) rec(call room.CallID, at time.Time) string {
 	return id
 }
 
-// CallStarted implements room.History.
+// recIDFor derives the record id of a call from its id and start, so that
+// every node that runs the call (after a takeover, room.Manager.Restore
+// reports the same start) writes to one record.
+func recIDFor(call room.CallID, start time.Time) string {
+	h := sha256.Sum256([]byte(string(call) + "|" + strconv.FormatInt(start.UnixMilli(), 10)))
+	return "rec_" + hex.EncodeToString(h[:12])
+}
+
+// CallStarted implements room.History. A call restored on this node after
+// a takeover is reported again with its original start: same record.
 func (r *Recorder) CallStarted(call room.CallID, typ room.CallType, initiator room.User, at time.Time) {
-	id := newRecID()
+	id := recIDFor(call, at)
 	r.mu.Lock()
 	r.recs[call] = id
 	r.mu.Unlock()
