@@ -373,7 +373,8 @@ type InvitationStateChanged struct {
 	Users  []InviteeState `json:"users"`
 }
 
-// CallEnded tells a user that the call is over (noAnswer, initiatorLeft).
+// CallEnded tells a user that the call is over (noAnswer, initiatorLeft,
+// or endedByServer: the server API ended it, PROTOCOL.md §9.3).
 type CallEnded struct {
 	CallID string `json:"callID"`
 	Reason string `json:"reason"`
