@@ -86,7 +86,15 @@ func Launch() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "ringsfu-pg-")
+	parent := ""
+	if cred != nil {
+		// The server's user must reach the directory: a TMPDIR under
+		// root's home would not do, /tmp does.
+		if st, err := os.Stat("/tmp"); err == nil && st.IsDir() {
+			parent = "/tmp"
+		}
+	}
+	dir, err := os.MkdirTemp(parent, "ringsfu-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: temp dir: %w", err)
 	}
