@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 6s
 
-.PHONY: test test-go fuzz vet build run test-browser deps-browser deps-redis soak soak-short fuzz-and-soak
+.PHONY: test test-go fuzz vet build run test-browser deps-browser deps-redis deps-postgres soak soak-short fuzz-and-soak
 
 test: vet test-go fuzz-and-soak test-browser
 
@@ -10,8 +10,9 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 
-# The cluster tests start their own redis-server (room/cluster/redistest).
-test-go: deps-redis
+# The cluster tests start their own redis-server (room/cluster/redistest),
+# the call history tests their own PostgreSQL (room/history/pgtest).
+test-go: deps-redis deps-postgres
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Bounded fuzzing of every parser that reads bytes from the network, one
@@ -62,6 +63,12 @@ deps-browser:
 deps-redis:
 	@command -v redis-server >/dev/null || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
 	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends redis-server; }
+
+# Debian's PostgreSQL server binaries, installed when missing; the call
+# history tests run a throw-away cluster on a free loopback port.
+deps-postgres:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	  $$s apt-get update && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y --no-install-recommends postgresql; }
 
 # End-to-end tests of the JS SDK in real headless Chromium (Debian's
 # /usr/bin/chromium; see webclient/test). The server binary is built once per

@@ -17,6 +17,10 @@
 // whose implementation must enqueue without waiting. The loop exits when the
 // call ends or the Manager is closed.
 //
+// Call history is fed through the History interface (history.go), which
+// package room/history implements; the server API acts through the
+// Manager's server requests (server_ops.go).
+//
 // Package room knows neither JSON nor WebSocket and parses no RTP. It may
 // import only the standard library and, for media, package sfu. It reports
 // upward only through the Notifier interface it defines.

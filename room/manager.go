@@ -24,6 +24,9 @@ type ManagerConfig struct {
 	// Observer, if set, is told about call lifecycle changes (webhooks,
 	// metrics). Its methods must not block.
 	Observer Observer
+	// History, if set, is told every fact call history keeps
+	// (history.go). Its methods must not block.
+	History History
 	// MediaAPI, when set, gives every member a pair of PeerConnections
 	// (package sfu) built from it; nil runs signaling only, and media
 	// requests fail with ErrUnavailable.
@@ -98,6 +101,9 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
+	}
+	if cfg.History == nil {
+		cfg.History = nopHistory{}
 	}
 	if cfg.MaxCallSize <= 0 {
 		cfg.MaxCallSize = DefaultMaxCallSize
@@ -260,6 +266,8 @@ func (m *Manager) createRoom(id CallID, c Caller, typ CallType, cfg *ConfigOverr
 	r.log.Info().Str("user_id", string(c.User)).Str("type", string(typ)).Msg("call started")
 	m.cfg.Observer.CallStarted(id, typ, u)
 	m.cfg.Observer.MemberJoined(id, u)
+	m.cfg.History.CallStarted(id, typ, u, r.startedAt)
+	m.cfg.History.MemberJoined(id, u, c.Device, r.startedAt)
 	go r.loop()
 	return r, displaced, nil
 }

@@ -74,8 +74,8 @@ func (r *Room) ensureMedia(m *member) (*memberMedia, error) {
 // startReceiving creates a new member's media plane if another member
 // publishes anything.
 func (r *Room) startReceiving(m *member) {
-	if r.memberOf(m.user) != m || m.media != nil {
-		return
+	if r.memberOf(m.user) != m || m.media != nil || m.device == ServerDevice {
+		return // the API's placeholder device receives nothing
 	}
 	for _, o := range r.members {
 		if o.media != nil && len(o.media.ups) > 0 {

@@ -215,6 +215,7 @@ func (r *Room) finishEnding() {
 	}
 	r.log.Info().Str("reason", r.ending).Msg("call ended")
 	r.mgr.cfg.Observer.CallEnded(r.id, r.ending, r.mgr.cfg.Clock.Now().Sub(r.startedAt), ever)
+	r.mgr.cfg.History.CallEnded(r.id, r.ending, r.mgr.cfg.Clock.Now())
 }
 
 // stopTimers stops every ring timer.
@@ -326,6 +327,7 @@ func (r *Room) setInvitee(iv *invitee, e inviteeEvent) error {
 	}
 	r.log.Info().Str("user_id", string(iv.user)).Str("state", string(s)).Msg("invitee state")
 	r.mgr.cfg.Observer.InviteeChanged(r.id, iv.invitation, r.mgr.user(iv.user), s)
+	r.mgr.cfg.History.InviteeChanged(r.id, iv.invitation, r.mgr.user(iv.user), r.mgr.user(iv.inviter), s, r.mgr.cfg.Clock.Now())
 	if s != StatusWaiting {
 		if r.mgr != nil && r.memberOf(iv.user) == nil && s != StatusAccepted {
 			r.mgr.release(iv.user, r.id)

@@ -222,6 +222,7 @@ func (r *Room) addMember(c Caller) *member {
 	}
 	r.log.Info().Str("user_id", string(c.User)).Msg("member joined")
 	r.mgr.cfg.Observer.MemberJoined(r.id, r.mgr.user(c.User))
+	r.mgr.cfg.History.MemberJoined(r.id, r.mgr.user(c.User), c.Device, r.mgr.cfg.Clock.Now())
 	if r.mgr.cfg.MediaAPI != nil {
 		// If there is something to receive, the first subscriber offer goes
 		// out now, after the reply that makes the device a member.

@@ -5,6 +5,9 @@ package room
 // accepting it.
 func (r *Room) join(c Caller) (any, error) {
 	if m := r.memberOf(c.User); m != nil {
+		if m.device == ServerDevice && c.Device != ServerDevice {
+			return r.takeOverFromServer(m, c)
+		}
 		if m.device != c.Device {
 			return nil, conflict("the call is held by another device of this user")
 		}
@@ -68,6 +71,7 @@ func (r *Room) departs(m *member, reason string) {
 	}
 	r.log.Info().Str("user_id", string(m.user)).Str("reason", reason).Msg("member left")
 	r.mgr.cfg.Observer.MemberLeft(r.id, r.mgr.user(m.user), reason)
+	r.mgr.cfg.History.MemberLeft(r.id, r.mgr.user(m.user), reason, r.mgr.cfg.Clock.Now())
 	if m.user == r.initiator && r.cfg.EndCallWhenInitiatorLeave {
 		r.broadcast(CallEnded{CallID: r.id, Reason: "initiatorLeft"}, "")
 		r.cancelAllWaiting("callEnded")
@@ -107,7 +111,13 @@ func (r *Room) remove(c Caller, ids []UserID) (any, error) {
 		}
 		targets = append(targets, m)
 	}
-	by := r.mgr.user(c.User)
+	r.kickOut(targets, r.mgr.user(c.User))
+	return struct{}{}, nil
+}
+
+// kickOut removes targets, telling each who removed it (by) and the call
+// that it was removed.
+func (r *Room) kickOut(targets []*member, by User) {
 	changed := false
 	for _, m := range targets {
 		if r.memberOf(m.user) == nil {
@@ -122,12 +132,12 @@ func (r *Room) remove(c Caller, ids []UserID) (any, error) {
 		r.emit(toMember(m), Removed{CallID: r.id, By: by})
 		r.log.Info().Str("user_id", string(m.user)).Msg("member removed")
 		r.mgr.cfg.Observer.MemberLeft(r.id, r.mgr.user(m.user), "removed")
+		r.mgr.cfg.History.MemberLeft(r.id, r.mgr.user(m.user), "removed", r.mgr.cfg.Clock.Now())
 		r.broadcast(UserLeft{CallID: r.id, User: r.mgr.user(m.user), Reason: "removed"}, "")
 	}
 	if changed {
 		r.announceInvitees()
 	}
-	return struct{}{}, nil
 }
 
 // setDevice changes the caller's own device state and always broadcasts it
@@ -173,7 +183,13 @@ func (r *Room) setRemoteDevice(c Caller, target UserID, camera, mic *bool) (any,
 	if m == nil {
 		return nil, notFound("%s is not a member of call %s", target, r.id)
 	}
-	by := r.mgr.user(c.User)
+	r.controlDevice(m, r.mgr.user(c.User), camera, mic)
+	return struct{}{}, nil
+}
+
+// controlDevice turns m's camera or microphone off (enforced at once) or
+// asks m to turn them on, on behalf of by.
+func (r *Room) controlDevice(m *member, by User, camera, mic *bool) {
 	off := DeviceControl{CallID: r.id, By: by}
 	on := DeviceControl{CallID: r.id, By: by, Request: true}
 	f := false
@@ -204,7 +220,6 @@ func (r *Room) setRemoteDevice(c Caller, target UserID, camera, mic *bool) (any,
 	if on.Camera != nil || on.Microphone != nil {
 		r.emit(toMember(m), on)
 	}
-	return struct{}{}, nil
 }
 
 // state returns the snapshot for c if c is the member device, else nil.

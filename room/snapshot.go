@@ -166,6 +166,8 @@ func (m *Manager) Restore(data []byte) error {
 	m.wg.Add(1)
 	m.mu.Unlock()
 	r.log.Info().Int("members", len(r.members)).Int("invitees", len(r.invitees)).Msg("call taken over")
+	// The same call and start: history keeps writing to the same record.
+	m.cfg.History.CallStarted(s.CallID, s.Type, m.user(s.Initiator), s.StartedAt)
 	go r.loop()
 	// Members whose devices are connected to other live nodes hear of the
 	// move now; those reconnecting hear of it when they attach (stateFor).

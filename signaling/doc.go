@@ -22,4 +22,12 @@
 // device's requests on one worker, in order; a goroutine per adopted call
 // waits out its members' resume grace; both end in Shutdown.
 // Without Config.Cluster none of this runs.
+//
+// Call history (history.go, PROTOCOL.md §9.3) is read through the
+// HistoryReader interface, the server API (api*.go, §9.4, mounted by cmd
+// at /v1/api/) through HistoryAPI and the room Manager's server requests;
+// the database behind them is in room/history, wired by cmd. History
+// requests run on the connection's readPump with a timeout; API requests
+// run on net/http's request goroutines and wait for the room's reply; the
+// API starts no goroutine of its own.
 package signaling

@@ -184,6 +184,9 @@ type HelloResult struct {
 	ICEServers         []ICEServer    `json:"iceServers"`
 	PendingInvitations []IncomingCall `json:"pendingInvitations"`
 	Call               *CallState     `json:"call"`
+	// MissedCalls counts the user's missed calls not yet marked seen
+	// (§9.3); 0 when call history is off.
+	MissedCalls int `json:"missedCalls"`
 }
 
 // InviteRequest sends an invitation, creating a call or inviting into the
@@ -372,7 +375,8 @@ type InvitationStateChanged struct {
 	Users  []InviteeState `json:"users"`
 }
 
-// CallEnded tells a user that the call is over (noAnswer, initiatorLeft).
+// CallEnded tells a user that the call is over (noAnswer, initiatorLeft,
+// or endedByServer: the server API ended it, PROTOCOL.md §9.4).
 type CallEnded struct {
 	CallID string `json:"callID"`
 	Reason string `json:"reason"`
@@ -471,6 +475,8 @@ func requestKinds() map[string]func() validator {
 		TypeTrickle:         func() validator { return new(TrickleRequest) },
 		TypeSubscribe:       func() validator { return new(SubscribeRequest) },
 		TypeMediaReset:      func() validator { return new(MediaResetRequest) },
+		TypeCallHistory:     func() validator { return new(CallHistoryRequest) },
+		TypeMarkMissedSeen:  func() validator { return new(MarkMissedSeenRequest) },
 	}
 }
 

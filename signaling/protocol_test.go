@@ -52,6 +52,9 @@ var requestExamples = []contractExample{
 	{typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"low"}`},
 	{name: "off", typ: TypeSubscribe, json: `{"callID":"c1","trackID":"t1","quality":"off"}`},
 	{typ: TypeMediaReset, json: `{"callID":"c1"}`},
+	{typ: TypeCallHistory, json: `{"limit":20,"before":"2026-01-02T03:04:05.000Z"}`},
+	{typ: TypeCallHistory, name: "first page", json: `{}`},
+	{typ: TypeMarkMissedSeen, json: `{}`},
 }
 
 const (
@@ -117,6 +120,12 @@ var resultExamples = []struct {
 	{"invite merged", func() any { return new(InviteResult) }, `{"callID":"c1","invitationID":"inv_1","invitees":[],"merged":true}`},
 	{"call state", func() any { return new(CallState) }, callStateJSON},
 	{"offer", func() any { return new(SDPResult) }, `{"sdp":"v=0\r\n"}`},
+	{"hello with missed calls", func() any { return new(HelloResult) }, `{"sessionId":"s_abc","resumed":false,"user":` + userAlice + `,
+		"iceServers":[],"pendingInvitations":[],"call":null,"missedCalls":2}`},
+	{"callHistory", func() any { return new(CallHistoryResult) }, `{"entries":[{"callID":"c1","type":"video","direction":"incoming",
+		"outcome":"missed","peers":[` + userAlice + `],"startedAt":"2026-01-02T03:04:05.000Z","duration":0,"seen":false}],
+		"nextBefore":"2026-01-02T03:04:05.000Z","missedCalls":1}`},
+	{"markMissedSeen", func() any { return new(MarkMissedSeenResult) }, `{"missedCalls":0}`},
 }
 
 // roundTrip decodes js into v (refusing fields the struct does not know),
@@ -299,7 +308,7 @@ func TestContractResultsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"sessionId":"s","resumed":false,"user":{"id":"","name":""},"iceServers":[],"pendingInvitations":[],"call":null}`; string(b) != want {
+	if want := `{"sessionId":"s","resumed":false,"user":{"id":"","name":""},"iceServers":[],"pendingInvitations":[],"call":null,"missedCalls":0}`; string(b) != want {
 		t.Fatalf("hello result: %s", b)
 	}
 }
@@ -343,7 +352,8 @@ func jsonEqual(t *testing.T, a, b string) bool {
 
 func TestRegistriesCoverEveryType(t *testing.T) {
 	requests := []string{TypeHello, TypePing, TypeInvite, TypeCancel, TypeAccept, TypeReject, TypeJoin,
-		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset}
+		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset,
+		TypeCallHistory, TypeMarkMissedSeen}
 	events := []string{TypeIncomingCall, TypeIncomingCallCanceled, TypeIncomingCallTimeout,
 		TypeIncomingCallAnsweredElsewhere, TypeOutgoingCallAccepted, TypeOutgoingCallDeclined,
 		TypeOutgoingCallRejectedCauseBusy, TypeOutgoingCallTimeout, TypeInvitationStateChanged, TypeCallEnded,
@@ -353,7 +363,8 @@ func TestRegistriesCoverEveryType(t *testing.T) {
 	spelled := map[string]string{
 		TypeHello: "hello", TypeSetRemoteDevice: "setRemoteDevice", TypeIncomingCallAnsweredElsewhere: "incomingCallAnsweredElsewhere",
 		TypeOutgoingCallRejectedCauseBusy: "outgoingCallRejectedCauseBusy", TypeInvitationStateChanged: "invitationStateChanged",
-		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypePublisherLayers: "publisherLayers", TypeResult: "result", TypeError: "error", TypePong: "pong",
+		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypePublisherLayers: "publisherLayers",
+		TypeCallHistory: "callHistory", TypeMarkMissedSeen: "markMissedSeen", TypeResult: "result", TypeError: "error", TypePong: "pong",
 	}
 	for c, lit := range spelled {
 		if c != lit {

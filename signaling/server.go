@@ -61,6 +61,14 @@ type Config struct {
 	Clock room.Clock
 	// Observer is told about call lifecycle changes (webhooks).
 	Observer room.Observer
+	// Recorder, if set, is told every fact call history keeps (package
+	// room/history). Its methods must not block.
+	Recorder room.History
+	// History, if set, serves the callHistory and markMissedSeen requests
+	// and the hello's missedCalls (history.go).
+	History HistoryReader
+	// HistoryAPI, if set, serves the server API's history endpoints.
+	HistoryAPI HistoryAPI
 	// MediaAPI enables media (PROTOCOL.md §6); nil serves signaling only and
 	// media requests get `unavailable`.
 	MediaAPI *webrtc.API
@@ -192,6 +200,7 @@ func New(cfg Config) (*Server, error) {
 		Clock:      cfg.Clock,
 		Defaults:   cfg.CallDefaults,
 		Observer:   obs,
+		History:    cfg.Recorder,
 		MediaAPI:   cfg.MediaAPI,
 		PeerConfig: cfg.PeerConfig,
 		Logger:     cfg.Logger,
@@ -296,6 +305,7 @@ func (s *Server) untrack(c *conn) {
 // signIn completes a valid hello: it binds the connection to a session,
 // answers with the hello result, then releases events held meanwhile.
 func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest) {
+	missed := s.helloMissed(ident.UserID) // before the session holds its events
 	at, err := s.attachSession(c, ident, hello)
 	if err != nil {
 		c.sendErr(id, err)
@@ -326,6 +336,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		User:               wireUser(s.mgr.UserOf(room.UserID(ident.UserID))),
 		ICEServers:         s.iceServers(ident),
 		PendingInvitations: make([]IncomingCall, len(pending)),
+		MissedCalls:        missed,
 	}
 	ringing := make(map[string]bool, len(pending))
 	for i, p := range pending {

@@ -18,6 +18,10 @@ type Claims struct {
 	Name string `json:"name,omitempty"`
 	// Call, when set, restricts the user to that call id.
 	Call string `json:"call,omitempty"`
+	// Role "server" marks a token of the app's backend for the server API
+	// (api_token.go); such a token cannot sign in over signaling. Other
+	// values, of any JSON type, are ignored as before.
+	Role any `json:"role,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -60,6 +64,9 @@ func (v *TokenVerifier) Verify(token string) (Identity, error) {
 	}
 	if c.App == "" || c.App != v.appID {
 		return Identity{}, fmt.Errorf("%w: token is for another app", ErrUnauthorized)
+	}
+	if c.Role == RoleServer {
+		return Identity{}, fmt.Errorf("%w: a server token cannot sign in as a user", ErrUnauthorized)
 	}
 	if !validID(c.Subject, maxIDLen) {
 		return Identity{}, fmt.Errorf("%w: token subject is not a valid user id", ErrUnauthorized)

@@ -45,7 +45,7 @@ type nodeProc struct {
 // for it to listen.
 func startNodeProc(t *testing.T, bin, redisURL, id string, extra ...string) *nodeProc {
 	t.Helper()
-	args := append([]string{"--listen", "127.0.0.1:0", "--log-format", "json", "--redis-url", redisURL, "--node-id", id}, extra...)
+	args := append([]string{"--listen", "127.0.0.1:0", "--log-format", "json", "--redis-url", redisURL, "--node-id", id, "--data-dir", t.TempDir()}, extra...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

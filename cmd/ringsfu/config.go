@@ -51,6 +51,11 @@ type Config struct {
 	MaxDevices            int
 	RedisURL              string // cluster mode when set (cluster.go)
 	NodeID                string
+
+	DataDir          string        // call history's SQLite file lives here
+	DatabaseURL      string        // postgres://… instead of SQLite
+	HistoryRetention time.Duration // how long ended calls are kept
+	NoHistory        bool          // --history=false
 }
 
 // listFlag is a repeatable, comma-separable string flag.
@@ -126,6 +131,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.ParallelFanOutMin, "parallel-fanout-min", 0, "subscribers per packet from which a layer splits its fan-out over helper goroutines (0: default 64, negative: never)")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "redis://HOST:PORT/DB (or rediss://, with a password) shared by every node: cluster mode")
 	fs.StringVar(&c.NodeID, "node-id", "", "this node's id in the cluster (default: random, logged at start)")
+	fs.StringVar(&c.DataDir, "data-dir", "./ringsfu-data", "directory for the call history's SQLite database")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "postgres://USER:PASS@HOST:PORT/DB for call history (default: SQLite under --data-dir)")
+	fs.DurationVar(&c.HistoryRetention, "history-retention", 90*24*time.Hour, "how long ended calls stay in call history")
+	history := fs.Bool("history", true, "record call history (false: no database, history requests get unavailable)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -136,6 +145,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return c, err
 	}
 	c.STUN, c.TURN, c.AllowedOrigins, c.Webhooks = stun, turn, origins, hooks
+	c.NoHistory = !*history
+	if c.HistoryRetention <= 0 {
+		return c, errors.New("--history-retention must be positive")
+	}
 	if portRange != "" {
 		lo, hi, err := parsePortRange(portRange)
 		if err != nil {

@@ -70,10 +70,22 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		defer cn.Close()
 		cn.registerMetrics(reg)
 	}
+	hist, err := openHistory(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	defer func() { // a no-op after the ordered close below
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hist.close(ctx)
+	}()
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
 		Observer:       hooks,
+		Recorder:       hist.recorder(),
+		History:        hist.reader(),
+		HistoryAPI:     hist.api(),
 		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
@@ -101,6 +113,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	var draining atomic.Bool
 	mux := http.NewServeMux()
 	mux.Handle("/v1/signal", sig)
+	mux.Handle(signaling.APIPrefix, sig.API())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if draining.Load() {
 			http.Error(w, "draining", http.StatusServiceUnavailable)
@@ -177,6 +190,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 			log.Warn().Err(err).Msg("cluster hand-over incomplete")
 		}
 	}
+	hist.close(sctx)
 	if err := hooks.Close(sctx); err != nil {
 		log.Warn().Err(err).Msg("webhooks not all delivered")
 	}

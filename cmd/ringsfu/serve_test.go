@@ -46,7 +46,7 @@ func (s *served) lines() []map[string]any {
 // listens; the test's cleanup stops it and waits for serve to return.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
-	cfg, err := parseServeFlags(append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, args...), func(string) string { return "" }, io.Discard)
+	cfg, err := parseServeFlags(append([]string{"--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir", t.TempDir()}, args...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func startSoakServer(t *testing.T) *soakServer {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--udp-port", strconv.Itoa(freeUDPPort(t)),
-		"--rtc-ip", "127.0.0.1", "--resume-grace", "3s", "--pprof", "--log-format", "json", "--log-level", "info")
+		"--rtc-ip", "127.0.0.1", "--resume-grace", "3s", "--pprof", "--log-format", "json", "--log-level", "info", "--data-dir", dir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

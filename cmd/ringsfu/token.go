@@ -20,6 +20,7 @@ func tokenCommand(args []string, getenv func(string) string, stdout, stderr io.W
 	name := fs.String("name", "", "display name")
 	ttl := fs.Duration("ttl", time.Hour, "validity")
 	call := fs.String("call", "", "restrict the token to this call id")
+	server := fs.Bool("server", false, "a server API token for the app's backend (no --user)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -34,6 +35,17 @@ func tokenCommand(args []string, getenv func(string) string, stdout, stderr io.W
 	}
 	if *appID == "" {
 		return fmt.Errorf("--app-id is required with --app-secret")
+	}
+	if *server {
+		if *user != "" || *call != "" {
+			return fmt.Errorf("--server takes no --user or --call")
+		}
+		tok, err := signaling.MintServer(*appID, *secret, *ttl, time.Time{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
 	}
 	if *user == "" {
 		return fmt.Errorf("--user is required")

@@ -9,6 +9,7 @@ import { SpeakerDetector } from './speaker.js';
 import { asUser, dedupe, errorText, CALLEE_STATE_TEXT } from './model.js';
 import { callMethods } from './callkit-call.js';
 import { mediaMethods } from './callkit-media.js';
+import { Recents } from './recents.js';
 
 export { asUser, CALLEE_STATE_TEXT };
 
@@ -84,6 +85,8 @@ export class CallKit extends Emitter {
     this._offClient = [];
     this._speaker = new SpeakerDetector(this);
     this._captureGen = 0;
+    /** Call history on the home screen (recents.js). */
+    this.recents = new Recents(this);
   }
 
   // ---------- state plumbing ----------

@@ -32,7 +32,7 @@ export function errorText(err) {
 }
 
 export function reasonText(reason) {
-  return { noAnswer: 'No answer', initiatorLeft: 'The host ended the call', disconnected: 'Connection lost' }[reason] || 'The call ended';
+  return { noAnswer: 'No answer', initiatorLeft: 'The host ended the call', endedByServer: 'The call was ended by the service', disconnected: 'Connection lost' }[reason] || 'The call ended';
 }
 
 /** The failed-call screen of an outgoing call that ended without anyone answering. */

@@ -6,6 +6,7 @@ import { h, replaceChildren, avatar, icons } from './dom.js';
 import { CallView } from './callview.js';
 import { Sounds } from './sounds.js';
 import { CALLEE_STATE_TEXT, asUser } from './model.js';
+import { recentsView } from './recents.js';
 
 const ID_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
 
@@ -76,7 +77,7 @@ export class CallUI {
       || (name === 'outgoing' && (parts.has('outgoing') || parts.has('local')))
       || (name === 'ended' && parts.has('ended'))
       || (name === 'signin' && parts.has('conn'))
-      || (name === 'home' && (parts.has('conn') || parts.has('call') || parts.has('options')));
+      || (name === 'home' && (parts.has('conn') || parts.has('call') || parts.has('options') || parts.has('recents')));
     if (rebuild) this.renderScreen(name);
     this.updateSounds();
     this.updateBanner();
@@ -256,7 +257,8 @@ export class CallUI {
               h('span', { html: icons.phone }), 'Voice call'),
             h('button', { type: 'submit', class: 'rf-btn rf-btn-primary', disabled, 'aria-label': 'Start video call' },
               h('span', { html: icons.video }), 'Video call')),
-          inCall ? h('p', { class: 'rf-hint', text: 'You are in a call: restore it from the floating window.' }) : null)));
+          inCall ? h('p', { class: 'rf-hint', text: 'You are in a call: restore it from the floating window.' }) : null)),
+      recentsView(k));
   }
 
   incomingScreen() {

@@ -337,6 +337,29 @@ export class RingsfuClient extends Emitter {
   }
 
   /**
+   * Reads a page of the signed-in user's call history, newest first
+   * (PROTOCOL.md §9.3). Pass the previous result's `nextBefore` as `before`
+   * for the next page.
+   * @param {{limit?: number, before?: string}} [req]
+   * @param {RequestOptions} [opts]
+   * @returns {Promise<{entries: Array<{callID: string, type: string, direction: 'outgoing'|'incoming',
+   *   outcome: 'answered'|'missed'|'declined'|'canceled'|'busy'|'noAnswer'|'ongoing', peers: Array<{id: string, name: string}>,
+   *   startedAt: string, duration: number, seen: boolean}>, nextBefore?: string, missedCalls: number}>}
+   */
+  callHistory(req = {}, opts) {
+    return this.request('callHistory', req, opts);
+  }
+
+  /**
+   * Marks the user's missed calls seen; resolves with the unseen count left.
+   * @param {RequestOptions} [opts]
+   * @returns {Promise<{missedCalls: number}>}
+   */
+  markMissedSeen(opts) {
+    return this.request('markMissedSeen', {}, opts);
+  }
+
+  /**
    * Round-trips a `ping`; resolves with the round-trip time in ms.
    * @param {RequestOptions} [opts]
    * @returns {Promise<number>}

@@ -1,7 +1,7 @@
 // Starts the real ringsfu binary in dev mode on free loopback ports.
 import { spawn, execFileSync } from 'node:child_process';
 import https from 'node:https';
-import { createWriteStream, mkdtempSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import dgram from 'node:dgram';
 import os from 'node:os';
@@ -61,10 +61,12 @@ export async function startServer({ name = 'server', args = [], ca = null } = {}
   const port = await freeTCPPort();
   const udpPort = await freeUDPPort();
   const logPath = path.join(artifactsDir(), `${name}-server.log`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ringsfu-data-'));
   const log = createWriteStream(logPath);
   const argv = ['--listen', `127.0.0.1:${port}`, '--rtc-ip', '127.0.0.1', '--udp-port', String(udpPort),
     '--log-format', 'json', '--log-level', process.env.RINGSFU_LOG_LEVEL || 'debug',
     '--drain-delay', '0', // tests stop the server on purpose: no load balancer to drain for
+    '--data-dir', dataDir, // call history's SQLite file, removed at stop
     ...args];
   const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.pipe(log, { end: false });
@@ -95,6 +97,7 @@ export async function startServer({ name = 'server', args = [], ca = null } = {}
         clearTimeout(t);
       }
       log.end();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
