@@ -2,9 +2,9 @@
 GO ?= go
 FUZZTIME ?= 6s
 
-.PHONY: test test-go fuzz vet build run test-browser deps-browser deps-redis deps-postgres soak soak-short fuzz-and-soak
+.PHONY: test test-go test-relay fuzz vet build run test-browser deps-browser deps-redis deps-postgres soak soak-short fuzz-and-soak
 
-test: vet test-go fuzz-and-soak test-browser
+test: vet test-go test-relay fuzz-and-soak test-browser
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
@@ -14,6 +14,12 @@ vet:
 # the call history tests their own PostgreSQL (room/history/pgtest).
 test-go: deps-redis deps-postgres
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The whole-server media tests again with every Pion member forced through
+# the embedded TURN server named in its hello result (ICE transport policy
+# relay), as the independent suites run them (signaling/relay_harness_test.go).
+test-relay:
+	RINGSFU_TEST_RELAY=1 $(GO) test -race -count=1 -timeout 10m -run 'Media|Reset|Layers|Simulcast' ./signaling/
 
 # Bounded fuzzing of every parser that reads bytes from the network, one
 # target at a time (go test -fuzz takes one per run), FUZZTIME each; their

@@ -39,7 +39,16 @@ func newMediaHarness(t *testing.T) *harness {
 	// Registered before the harness: cleanups run last-in first-out, so
 	// the engine closes after the server has shut down.
 	t.Cleanup(func() { _ = eng.Close() })
-	return newHarness(t, func(c *signaling.Config) { c.MediaAPI = eng.API() })
+	var iceFor func(string, time.Time) []signaling.ICEServer
+	if relayMode() {
+		iceFor = relayICEServers(t)
+	}
+	return newHarness(t, func(c *signaling.Config) {
+		c.MediaAPI = eng.API()
+		if iceFor != nil {
+			c.ICEServersFor = iceFor
+		}
+	})
 }
 
 // clips are the decoded fixtures, loaded once.
@@ -161,6 +170,9 @@ func startMedia(t *testing.T, api *webrtc.API, id string, c *client.Client, call
 func startMediaWith(t *testing.T, id string, c *client.Client, call string, cfg client.MediaConfig) *member {
 	t.Helper()
 	m := &member{t: t, id: id, c: c, call: call, rx: map[string]*rxTrack{}}
+	if cfg.ICETransportPolicy == webrtc.ICETransportPolicyAll {
+		cfg.ICETransportPolicy = relayPolicy()
+	}
 	if cfg.OnMediaReset == nil {
 		cfg.OnMediaReset = func(reason string) {
 			m.mu.Lock()
@@ -176,6 +188,7 @@ func startMediaWith(t *testing.T, id string, c *client.Client, call string, cfg 
 		t.Fatalf("%s: StartMedia: %v", id, err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	checkRelayPairs(t, id, func() []*webrtc.PeerConnection { return []*webrtc.PeerConnection{s.Publisher(), s.Subscriber()} })
 	m.s = s
 	s.OnRemoteTrack(func(rt client.RemoteTrack) {
 		r := &rxTrack{rt: rt, kind: rt.Track.Kind()}
