@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -59,6 +60,13 @@ func (s *Server) attachSession(c *conn, ident Identity, hello *HelloRequest) (at
 	if o.err != nil || res.Session == "" {
 		if o.err != nil {
 			s.log.Warn().Err(o.err).Str("node", node).Msg("take over a session from its node")
+			// The node does not answer: it may have just died, with its
+			// heartbeat not expired yet. A resume waits for that.
+			if hello.Resume != "" {
+				if sess, ok := s.resumeAfterNodeLoss(c, ident, hello); ok {
+					return attachResult{sess: sess, resumed: true}, nil
+				}
+			}
 		}
 		return s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
 	}
@@ -142,6 +150,32 @@ func (h *hub) release(user, device string) (string, *conn) {
 		s.grace = nil
 	}
 	return s.id, s.conn
+}
+
+// resumeDeadNodeWait bounds how long a resume waits for the heartbeat of
+// a node that does not answer to expire (the store's node TTL is 3 s).
+const resumeDeadNodeWait = 5 * time.Second
+
+// resumeAfterNodeLoss retries resumeFromDeadNode until the session's node
+// counts as gone or resumeDeadNodeWait passed. It gives up at once when
+// the resume record does not name this device.
+func (s *Server) resumeAfterNodeLoss(c *conn, ident Identity, hello *HelloRequest) (*session, bool) {
+	deadline := time.Now().Add(resumeDeadNodeWait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+		user, device, _, node, err := s.cfg.Cluster.Resumes.ResumeOf(ctx, hello.Resume)
+		if err != nil || user != ident.UserID || device != hello.DeviceID || node == s.cfg.Cluster.NodeID {
+			cancel()
+			return nil, false
+		}
+		sess, ok := s.resumeFromDeadNode(ctx, c, ident, hello)
+		cancel()
+		if ok || time.Now().After(deadline) {
+			return sess, ok
+		}
+		// Polling the node's heartbeat expiry, bounded by the deadline.
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // resumeFromDeadNode resumes, here, a session whose node is gone (died or
