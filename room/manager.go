@@ -53,6 +53,12 @@ type ManagerConfig struct {
 	// sent, across calls; an invite that would pass it is refused with
 	// ErrTooLarge. Zero or less means DefaultMaxOutstandingInvites.
 	MaxOutstandingInvites int
+	// RemoteDisplace, if set, is called when a user's waiting invitation
+	// must be rejected as busy (it created or joined another call) in a
+	// call this process has no room for: in a cluster, another node owns
+	// it and must be told (its Manager's Displace). It must not call back
+	// into the Manager.
+	RemoteDisplace func(u UserID, dev DeviceID, call CallID)
 }
 
 // Defaults of the caps in ManagerConfig.
@@ -159,6 +165,15 @@ func (m *Manager) SetTokenName(u UserID, name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.names[u] = nameEntry{name: name, fromToken: true}
+}
+
+// TokenName returns the name u's own token carried, if a session of u
+// signed in here (or a relayed request brought it); ok is false otherwise.
+func (m *Manager) TokenName(u UserID) (name string, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, found := m.names[u]
+	return e.name, found && e.fromToken
 }
 
 // suggestName records a name an inviter supplied for a user, unless the
@@ -320,6 +335,20 @@ func (m *Manager) unregister(r *Room, users, inviters []UserID) {
 func (m *Manager) displaceNow(u UserID, dev DeviceID, call CallID) {
 	if r := m.room(call); r != nil {
 		_ = r.run(nil, nil, func() (any, error) { r.displaced(u, dev); return nil, nil })
+		return
+	}
+	if f := m.cfg.RemoteDisplace; f != nil {
+		f(u, dev, call)
+	}
+}
+
+// Displace rejects u's waiting invitation in call, a call of this
+// process, as busy on u's behalf because u's device dev created or joined
+// another call (relayed from the node where that happened). It must not be
+// called from a room loop.
+func (m *Manager) Displace(u UserID, dev DeviceID, call CallID) {
+	if r := m.room(call); r != nil {
+		_ = r.run(nil, nil, func() (any, error) { r.displaced(u, dev); return nil, nil })
 	}
 }
 
@@ -328,6 +357,9 @@ func (m *Manager) displaceNow(u UserID, dev DeviceID, call CallID) {
 func (m *Manager) displace(u UserID, dev DeviceID, call CallID) {
 	r := m.room(call)
 	if r == nil {
+		if f := m.cfg.RemoteDisplace; f != nil {
+			f(u, dev, call)
+		}
 		return
 	}
 	r.post(func() { r.displaced(u, dev) })

@@ -100,6 +100,9 @@ const (
 	// relayEnded tells a call's owner that a member's session ended
 	// without resume.
 	relayEnded = "sig.ended"
+	// relayDisplace tells a call's owner that a user's waiting invitation
+	// there is displaced: the user created or joined another call.
+	relayDisplace = "sig.displace"
 )
 
 // resumeRecordTTL bounds how long a session can be resumed on another node
@@ -145,6 +148,7 @@ func (s *Server) clusterManager(mc *room.ManagerConfig) {
 		return
 	}
 	mc.Notifier = clusterNotifier{s: s}
+	mc.RemoteDisplace = s.relayDisplace
 	mc.Index, mc.Ownership, mc.Deadlines, mc.Persister = cl.Index, cl.Ownership, cl.Deadlines, cl.Persister
 }
 
