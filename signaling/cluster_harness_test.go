@@ -115,6 +115,31 @@ func startTestNode(t *testing.T, redisURL, id string) (*testNode, *signaling.Clu
 	}
 }
 
+// shutdown shuts every node's server down (each closes its connections
+// with 1001); on a single node it is h.srv.Shutdown.
+func (h *harness) shutdown(ctx context.Context) error {
+	if len(h.srvs) == 0 {
+		return h.srv.Shutdown(ctx)
+	}
+	var errs []error
+	for _, s := range h.srvs {
+		errs = append(errs, s.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// sessions counts the sessions of every node.
+func (h *harness) sessions() int {
+	if len(h.srvs) == 0 {
+		return h.srv.Sessions()
+	}
+	n := 0
+	for _, s := range h.srvs {
+		n += s.Sessions()
+	}
+	return n
+}
+
 // close stops the node's goroutines and its store.
 func (n *testNode) close() {
 	n.cancel()
@@ -132,9 +157,10 @@ func newClusterHarness(t *testing.T, cfg signaling.Config, nodes int) *harness {
 		tn, cl := startTestNode(t, rs.URL(0), fmt.Sprintf("N%d", i+1))
 		c := cfg
 		c.Cluster = cl
-		if i > 0 && c.Registerer != nil {
-			// Metrics are per node; the test reads the first node's.
-			c.Registerer = prometheus.NewRegistry()
+		if c.Registerer != nil {
+			// Every node registers in the test's registry under its own
+			// label: a test reading a family's sum reads the cluster's.
+			c.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"test_node": cl.NodeID}, c.Registerer)
 		}
 		srv, err := signaling.New(c)
 		if err != nil {
@@ -160,4 +186,14 @@ func newClusterHarness(t *testing.T, cfg signaling.Config, nodes int) *harness {
 		})
 	}
 	return h
+}
+
+// goroutineSlack is how many goroutines above its baseline a leak check
+// tolerates: 2 on one node; in cluster mode also the Redis clients'
+// transient goroutines (a pool dial, a blocked read) of every node.
+func goroutineSlack(t *testing.T) int {
+	if n := clusterNodes(t); n > 1 {
+		return 2 + 3*n
+	}
+	return 2
 }

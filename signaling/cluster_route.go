@@ -164,7 +164,7 @@ func (s *Server) HandleRelayed(from, kind, corr string, body []byte) {
 	switch kind {
 	case relayEvent:
 		s.deliverRelayed(body)
-	case relayRequest, relayAttach, relayEnded, relayTakeSession, relayDisplace:
+	case relayRequest, relayAttach, relayEnded, relayTakeSession, relayDisplace, relayDevices, relayEvict:
 		select {
 		case s.cl.in[relayShard(body, len(s.cl.in))] <- relayedMsg{from: from, kind: kind, corr: corr, body: body}:
 		default:
@@ -232,6 +232,10 @@ func (s *Server) runRelayed(m relayedMsg) {
 	s.cl.relayed.WithLabelValues("in").Inc()
 	if m.kind == relayTakeSession {
 		answer(s.giveUpSession(m.body))
+		return
+	}
+	if m.kind == relayDevices || m.kind == relayEvict {
+		answer(s.answerDevices(m.kind, m.body))
 		return
 	}
 	if m.kind == relayDisplace {
