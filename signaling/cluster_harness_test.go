@@ -86,6 +86,11 @@ func startTestNode(t *testing.T, redisURL, id string) (*testNode, *signaling.Clu
 		},
 	})
 	n.relay = cluster.NewRelay(store, 3*time.Second, func(m cluster.Message) {
+		if m.Kind == cluster.KindAdopt {
+			n.wg.Add(1)
+			go func() { defer n.wg.Done(); _, _ = n.node.Adopt(ctx, room.CallID(m.Body)) }()
+			return
+		}
 		if s := n.srv.Load(); s != nil {
 			s.HandleRelayed(m.From, m.Kind, m.Corr, m.Body)
 		}

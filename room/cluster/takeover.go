@@ -119,12 +119,20 @@ func (n *Node) Freeze() {
 	n.mu.Unlock()
 }
 
+// KindAdopt is the relay message a node that shuts down sends to another
+// node for each call it hands over: its body is the call id, and the
+// receiver adopts that call at once (Node.Adopt) instead of at its next
+// scan for dead nodes.
+const KindAdopt = "cluster.adopt"
+
 // HandOver gives every call this node owns to the cluster: each lease is
-// released (compare-and-delete; the snapshot stays) and the node's
-// heartbeat removed, so that the other nodes see it gone and adopt its
-// calls at their next scan, without waiting for a lease TTL. Call it after
-// Freeze, once the rooms here are closed.
-func (n *Node) HandOver(ctx context.Context) error {
+// released (compare-and-delete; the snapshot stays), each call is sent to
+// a live node that is not draining, which adopts it at once (KindAdopt,
+// through r; the least loaded first, spreading the calls), and the node's
+// heartbeat is removed, so that the other nodes see it gone and adopt at
+// their next scan whatever was not sent. Call it after Freeze, once the
+// rooms here are closed. A nil r leaves every call to the scans.
+func (n *Node) HandOver(ctx context.Context, r *Relay) error {
 	n.mu.Lock()
 	ls := make([]Lease, 0, len(n.leases))
 	for _, l := range n.leases {
@@ -139,9 +147,49 @@ func (n *Node) HandOver(ctx context.Context) error {
 			first = err
 		}
 	}
+	sent := 0
+	if r != nil && len(ls) > 0 {
+		sent = n.sendCalls(ctx, r, ls)
+	}
 	if err := n.s.Leave(ctx); err != nil && first == nil {
 		first = err
 	}
-	n.log.Info().Int("calls", len(ls)).Msg("calls handed over")
+	n.log.Info().Int("calls", len(ls)).Int("sent", sent).Msg("calls handed over")
 	return first
+}
+
+// sendCalls tells live, fresh, non-draining nodes to adopt the calls of
+// ls, each to the node with the fewest calls so far, and returns how many
+// were sent.
+func (n *Node) sendCalls(ctx context.Context, r *Relay, ls []Lease) int {
+	live, _, err := n.s.Nodes(ctx)
+	if err != nil {
+		n.log.Warn().Err(err).Msg("hand-over: list nodes")
+		return 0
+	}
+	var cands []NodeInfo
+	for _, ni := range live {
+		if ni.ID != n.s.NodeID() && ni.Fresh && !ni.Load.Draining {
+			cands = append(cands, ni)
+		}
+	}
+	sent := 0
+	for _, l := range ls {
+		if len(cands) == 0 {
+			break
+		}
+		best := 0
+		for i, c := range cands {
+			if c.Load.Calls < cands[best].Load.Calls {
+				best = i
+			}
+		}
+		if err := r.SendTo(ctx, cands[best].ID, KindAdopt, []byte(l.Call)); err != nil {
+			n.log.Warn().Err(err).Str("call_id", string(l.Call)).Str("node", cands[best].ID).Msg("hand-over: send call")
+			continue
+		}
+		cands[best].Load.Calls++
+		sent++
+	}
+	return sent
 }
