@@ -34,6 +34,19 @@ type Cluster struct {
 	Relay Relay
 	// Placer chooses the node for a new call.
 	Placer Placer
+	// Adopter takes over, here, a call nobody owns (its node died or
+	// handed it over), when a member signs in before another node did.
+	Adopter Adopter
+}
+
+// Adopter adopts orphaned calls.
+type Adopter interface {
+	// Orphaned returns the call u holds a slot in when nobody owns it but
+	// it can be taken over; ok is false otherwise.
+	Orphaned(ctx context.Context, u room.UserID) (call room.CallID, ok bool, err error)
+	// Adopt takes call over if nobody owns it: it starts the call's room
+	// here from its snapshot. It reports whether this node now owns it.
+	Adopt(ctx context.Context, call room.CallID) (bool, error)
 }
 
 // Placer places new calls.
@@ -135,7 +148,7 @@ const relayWorkers = 32
 // check reports a Cluster with a missing part.
 func (cl *Cluster) check() error {
 	if cl.NodeID == "" || cl.Index == nil || cl.Ownership == nil || cl.Deadlines == nil || cl.Persister == nil ||
-		cl.Owners == nil || cl.Directory == nil || cl.Resumes == nil || cl.Relay == nil || cl.Placer == nil {
+		cl.Owners == nil || cl.Directory == nil || cl.Resumes == nil || cl.Relay == nil || cl.Placer == nil || cl.Adopter == nil {
 		return fmt.Errorf("signaling: Config.Cluster needs every field set: %w", ErrBadRequest)
 	}
 	return nil

@@ -117,6 +117,7 @@ func startTestNode(t *testing.T, redisURL, id string) (*testNode, *signaling.Clu
 		Resumes:   store,
 		Relay:     n.relay,
 		Placer:    n.node,
+		Adopter:   n.node,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -326,15 +327,29 @@ func (s *Server) attach(c room.Caller) ([]room.IncomingCall, *room.CallState) {
 	if cl == nil || len(pending) > 0 || state != nil {
 		return pending, state
 	}
-	sl, ok := s.mgr.Index().Slot(c.User)
-	if !ok || s.mgr.Owns(sl.Call) {
-		return pending, state
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
 	defer cancel()
-	node, ok, err := cl.Owners.OwnerOf(ctx, sl.Call)
-	if err != nil || !ok || node == cl.NodeID {
+	sl, ok := s.mgr.Index().Slot(c.User)
+	if !ok {
+		// The user's call may be an orphan: its node is gone and no node
+		// took it over yet. The device must find it as it left it.
+		if call, orphan, err := cl.Adopter.Orphaned(ctx, c.User); err == nil && orphan {
+			return s.attachOrphan(ctx, c, call, pending, state)
+		}
 		return pending, state
+	}
+	if s.mgr.Owns(sl.Call) {
+		return pending, state
+	}
+	node, ok, err := cl.Owners.OwnerOf(ctx, sl.Call)
+	if err != nil {
+		return pending, state
+	}
+	if !ok || node == cl.NodeID {
+		// Nobody owns the call (its node died or handed it over and no
+		// node adopted it yet), or this node is adopting it: the device
+		// must find its call, so adopt it here or wait for the adoption.
+		return s.attachOrphan(ctx, c, sl.Call, pending, state)
 	}
 	body, _ := json.Marshal(s.toRelayed(c))
 	type out struct {
@@ -388,6 +403,25 @@ func (s *Server) relayDisplace(u room.UserID, dev room.DeviceID, call room.CallI
 		return
 	}
 	s.cl.relayed.WithLabelValues("out").Inc()
+}
+
+// attachOrphan is attach for a device whose call has no owner, or whose
+// owner is this node while its room is not running yet (an adoption in
+// progress): it adopts the call here if nobody holds it, waits up to ctx
+// for the room, and answers from it.
+func (s *Server) attachOrphan(ctx context.Context, c room.Caller, call room.CallID, pending []room.IncomingCall, state *room.CallState) ([]room.IncomingCall, *room.CallState) {
+	if _, err := s.cfg.Cluster.Adopter.Adopt(ctx, call); err != nil {
+		s.log.Warn().Err(err).Str("call_id", string(call)).Msg("adopt a call at sign-in")
+	}
+	for !s.mgr.Owns(call) {
+		if ctx.Err() != nil {
+			return pending, state
+		}
+		// Polling the adoption running on another goroutine, bounded by
+		// ctx.
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s.mgr.Attach(c)
 }
 
 // sessionEnded ends what a session held when it ended without resume: its

@@ -122,6 +122,7 @@ func startCluster(cfg Config, log zerolog.Logger, stats *sfu.Stats) (*clusterNod
 		Resumes:   store,
 		Relay:     cn.relay,
 		Placer:    cn.node,
+		Adopter:   cn.node,
 	}, nil
 }
 

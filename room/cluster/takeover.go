@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ringsfu/ringsfu/room"
 )
 
@@ -192,4 +194,33 @@ func (n *Node) sendCalls(ctx context.Context, r *Relay, ls []Lease) int {
 		sent++
 	}
 	return sent
+}
+
+// orphanSlotScript: ARGV prefix, user. The call of the user's slot when
+// that call has no lease but a snapshot (it can be taken over); nil
+// otherwise.
+var orphanSlotScript = redis.NewScript(`
+local v = redis.call('GET', ARGV[1] .. 'busy:' .. ARGV[2])
+if not v then return false end
+local c = string.match(v, '^([^|]+)|')
+if not c then return false end
+if redis.call('EXISTS', ARGV[1] .. 'call:' .. c .. ':lease') == 1 then return false end
+if redis.call('EXISTS', ARGV[1] .. 'call:' .. c .. ':snap') == 0 then return false end
+return c
+`)
+
+// Orphaned returns the call u holds a slot in when nobody owns that call
+// but its snapshot lets a node take it over (its owner died, or handed it
+// over, and no node adopted it yet); ok is false otherwise.
+func (n *Node) Orphaned(ctx context.Context, u room.UserID) (room.CallID, bool, error) {
+	ctx, cancel := n.s.op(ctx)
+	defer cancel()
+	c, err := orphanSlotScript.Run(ctx, n.s.rdb, nil, n.s.cfg.Prefix, string(u)).Text()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap("orphaned slot", err)
+	}
+	return room.CallID(c), true, nil
 }
