@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -525,5 +526,56 @@ func TestClusterInitiatorLeaveAndDeclineAcrossNodes(t *testing.T) {
 	}
 	if _, err := carol.IncomingCall(ctx); err != nil {
 		t.Fatalf("carol not rung after the first call ended: %v", err)
+	}
+}
+
+// TestClusterConcurrentCreateSameCall: users on two nodes join the same new
+// call id at the same moment, as on one node: whichever node creates the
+// call, the other's join lands in it (never unavailable), and the call has
+// both members. Twenty calls race at once so that creations do collide.
+func TestClusterConcurrentCreateSameCall(t *testing.T) {
+	srv := redistest.Start(t)
+	a := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A").addr
+	b := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B").addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const calls = 20
+	type joined struct {
+		call string
+		who  string
+		st   signaling.CallState
+		err  error
+	}
+	var clients [calls][2]*client.Client
+	for i := range calls {
+		clients[i][0] = dialAs(ctx, t, a, fmt.Sprintf("u%d", i), "d")
+		clients[i][1] = dialAs(ctx, t, b, fmt.Sprintf("v%d", i), "d")
+	}
+	out := make(chan joined, 2*calls)
+	start := make(chan struct{})
+	for i := range calls {
+		for j, c := range clients[i] {
+			go func() {
+				<-start
+				call := fmt.Sprintf("same%d", i)
+				st, err := c.Join(ctx, signaling.JoinRequest{CallID: call, Type: "voice"})
+				out <- joined{call: call, who: fmt.Sprintf("%d/%d", i, j), st: st, err: err}
+			}()
+		}
+	}
+	close(start)
+	members := map[string]int{}
+	for range 2 * calls {
+		j := <-out
+		if j.err != nil {
+			t.Errorf("join %s by %s: %v", j.call, j.who, j.err)
+			continue
+		}
+		members[j.call] = max(members[j.call], len(j.st.Members))
+	}
+	for i := range calls {
+		if n := members[fmt.Sprintf("same%d", i)]; n != 2 {
+			t.Errorf("call same%d: %d members seen by the later join, want 2", i, n)
+		}
 	}
 }
