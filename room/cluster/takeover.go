@@ -12,11 +12,13 @@ import (
 
 var _ room.Persister = (*Node)(nil)
 
-// Persist implements room.Persister: the call's snapshot is stored, fenced
-// by this node's lease. It runs on the room's loop (one Redis round trip).
+// Persist implements room.Persister: the call's snapshot is stored (or,
+// for a call that is ending, removed), fenced by this node's lease. It runs on the room's loop (one Redis round trip).
 func (n *Node) Persist(call room.CallID, data []byte, users []room.UserID) {
 	l, err := n.lease(call)
-	if err == nil {
+	if err == nil && data == nil {
+		err = n.s.DropSnapshot(context.Background(), l)
+	} else if err == nil {
 		err = n.s.SaveSnapshot(context.Background(), l, data, users)
 	}
 	if err != nil && !errors.Is(err, errFrozen) {
