@@ -87,6 +87,9 @@ type Resumes interface {
 	MoveResume(ctx context.Context, session, from string, ttl time.Duration) error
 	// DeleteResume removes the record if it names this node.
 	DeleteResume(ctx context.Context, session string) error
+	// EndResumes makes every session of user's device that began before
+	// now impossible to resume on another node (its membership ended).
+	EndResumes(ctx context.Context, user, device string) error
 }
 
 // Relay carries messages between nodes.

@@ -579,3 +579,46 @@ func TestClusterConcurrentCreateSameCall(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterResumeAfterAdoptionGrace: the owner of a call stops; the
+// other node adopts the call and gives its absent member the resume grace.
+// When that member comes back after the grace, its membership has ended
+// (the others saw it leave), so the resume must not report the session as
+// kept with its call gone: as on one node, a late resume is a new session.
+func TestClusterResumeAfterAdoptionGrace(t *testing.T) {
+	srv := redistest.Start(t)
+	sa := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A", "--drain-delay", "0", "--resume-grace", "1s")
+	b := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B", "--resume-grace", "1s").addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, sa.addr, "alice", "a1")
+	bob := dialAs(ctx, t, b, "bob", "b1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	sid := alice.SessionID()
+	sa.stop()
+	if err := <-sa.done; err != nil {
+		t.Fatalf("node A: %v", err)
+	}
+	ul, err := client.WaitType[signaling.UserLeft](ctx, bob, signaling.TypeUserLeft)
+	if err != nil || ul.User.ID != "alice" || ul.Reason != "disconnected" {
+		t.Fatalf("bob: userLeft = %+v %v, want alice disconnected after the grace", ul, err)
+	}
+	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "a1", Resume: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if h := c.Hello(); h.Resumed {
+		t.Fatalf("resume after the grace: resumed=%v call=%+v, want a new session", h.Resumed, h.Call)
+	}
+}
