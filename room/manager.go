@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
@@ -59,7 +60,16 @@ type ManagerConfig struct {
 	// it and must be told (its Manager's Displace). It must not call back
 	// into the Manager.
 	RemoteDisplace func(u UserID, dev DeviceID, call CallID)
+	// TokenNames, if set, finds the name a user's own token carries when
+	// the user signed in to another process of a cluster (found false
+	// when unknown). It is asked on a room loop, at most every
+	// nameRecheck per user, for users this process knows no token name
+	// of, so it must be quick.
+	TokenNames func(u UserID) (name string, found bool)
 }
+
+// nameRecheck is how long a user's absence from TokenNames is remembered.
+const nameRecheck = 5 * time.Second
 
 // Defaults of the caps in ManagerConfig.
 const (
@@ -80,6 +90,7 @@ type slot struct {
 type nameEntry struct {
 	name      string
 	fromToken bool
+	checked   time.Time // when TokenNames last found no name
 }
 
 // Manager maps call ids to rooms and enforces the cross-call busy rule.
@@ -211,6 +222,23 @@ func (m *Manager) user(u UserID) User {
 	m.mu.Lock()
 	e := m.names[u]
 	m.mu.Unlock()
+	if f := m.cfg.TokenNames; f != nil && !e.fromToken && time.Since(e.checked) > nameRecheck {
+		if name, found := f(u); found {
+			m.mu.Lock()
+			if cur := m.names[u]; !cur.fromToken {
+				m.names[u] = nameEntry{name: name, fromToken: true}
+			}
+			e = m.names[u]
+			m.mu.Unlock()
+		} else {
+			m.mu.Lock()
+			if cur, ok := m.names[u]; !cur.fromToken && (ok || len(m.names) < maxNames) {
+				cur.checked = time.Now()
+				m.names[u] = cur
+			}
+			m.mu.Unlock()
+		}
+	}
 	if e.name == "" {
 		return User{ID: u, Name: string(u)}
 	}

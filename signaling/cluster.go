@@ -74,6 +74,10 @@ type Directory interface {
 	ClearPresence(ctx context.Context, user, device, session string) error
 	// DeviceNodes returns user's connected devices: device → node.
 	DeviceNodes(ctx context.Context, user string) (map[string]string, error)
+	// SetName records the name user's own token carries; NameOf returns
+	// it (ok false when none was recorded).
+	SetName(ctx context.Context, user, name string) error
+	NameOf(ctx context.Context, user string) (name string, ok bool, err error)
 }
 
 // Resumes are the resume records that let a session resume on any node.
@@ -165,6 +169,12 @@ func (s *Server) clusterManager(mc *room.ManagerConfig) {
 	}
 	mc.Notifier = clusterNotifier{s: s}
 	mc.RemoteDisplace = s.relayDisplace
+	mc.TokenNames = func(u room.UserID) (string, bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+		defer cancel()
+		name, ok, err := cl.Directory.NameOf(ctx, string(u))
+		return name, ok && err == nil
+	}
 	mc.Index, mc.Ownership, mc.Deadlines, mc.Persister = cl.Index, cl.Ownership, cl.Deadlines, cl.Persister
 }
 

@@ -326,7 +326,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		old.closeWith(CloseSessionTakenBy, "session taken over")
 	}
 	s.mgr.SetTokenName(room.UserID(ident.UserID), ident.Name)
-	s.clusterOnline(sess)
+	s.clusterOnline(sess, ident.Name)
 	pending, state := s.attach(sess.caller())
 	res := HelloResult{
 		SessionID:          sess.id,

@@ -622,3 +622,32 @@ func TestClusterResumeAfterAdoptionGrace(t *testing.T) {
 		t.Fatalf("resume after the grace: resumed=%v call=%+v, want a new session", h.Resumed, h.Call)
 	}
 }
+
+// TestClusterTokenNamesAcrossNodes: a user's own token name beats names
+// inviters supply, whichever node the user signed in to: bob signs in on
+// B as "Bob B."; alice, on A (the call's owner), invites him as "Bobby"
+// and sees "Bob B.", as on one node.
+func TestClusterTokenNamesAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	a := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A").addr
+	b := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B").addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, a, "alice", "a1")
+	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "bob", Name: "Bob B."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "b1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob", Name: "Bobby"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Invitees[0].User.Name; n != "Bob B." {
+		t.Fatalf("invitee name on the owner: %q, want bob's token name", n)
+	}
+}

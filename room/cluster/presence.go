@@ -37,6 +37,31 @@ func (s *Store) SetPresence(ctx context.Context, user, device, session string) e
 	return wrap("set presence", err)
 }
 
+func (s *Store) nameKey(user string) string { return s.key("name", user) }
+
+// SetName records the name user's own token carries (empty: named by its
+// id), so that every node shows it as the node the user signed in to does.
+func (s *Store) SetName(ctx context.Context, user, name string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap("set name", s.rdb.Set(ctx, s.nameKey(user), name, s.cfg.GarbageTTL).Err())
+}
+
+// NameOf returns the name SetName recorded for user; ok is false when
+// none is.
+func (s *Store) NameOf(ctx context.Context, user string) (name string, ok bool, err error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	name, err = s.rdb.Get(ctx, s.nameKey(user)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap("name of", err)
+	}
+	return name, true, nil
+}
+
 // clearPresenceScript: KEYS presence; ARGV device, value or node prefix.
 var clearPresenceScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], ARGV[1])
