@@ -41,8 +41,8 @@ type devicesReq struct {
 	Session string `json:"s,omitempty"`
 }
 
-// devicesOf lists user's live sessions on this node.
-func (h *hub) devicesOf(user string) []deviceInfo {
+// sessionInfos lists user's live sessions on this node.
+func (h *hub) sessionInfos(user string) []deviceInfo {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []deviceInfo
@@ -100,7 +100,7 @@ func (s *Server) clusterDeviceCap(user, device string) *session {
 		s.log.Warn().Err(err).Str("user_id", user).Msg("device cap: directory")
 		return nil
 	}
-	local := s.hub.devicesOf(user)
+	local := s.hub.sessionInfos(user)
 	others := map[string]bool{}
 	for d := range devs {
 		others[d] = true
@@ -204,7 +204,7 @@ func (s *Server) answerDevices(kind string, body []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: %v", room.ErrBadRequest, kind, err)
 	}
 	if kind == relayDevices {
-		infos := s.hub.devicesOf(req.User)
+		infos := s.hub.sessionInfos(req.User)
 		if infos == nil {
 			infos = []deviceInfo{}
 		}
