@@ -2,9 +2,10 @@
 GO ?= go
 FUZZTIME ?= 6s
 
-.PHONY: test test-go test-relay fuzz vet build run test-browser deps-browser deps-redis deps-postgres soak soak-short fuzz-and-soak
+.PHONY: test test-go test-relay fuzz vet build run test-browser deps-browser deps-redis deps-postgres soak soak-short fuzz-and-soak \
+	test-cluster-contract test-cluster-contract-ci signaling-modes
 
-test: vet test-go test-relay fuzz-and-soak test-browser
+test: vet test-go signaling-modes fuzz-and-soak test-browser
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
@@ -20,6 +21,33 @@ test-go: deps-redis deps-postgres
 # relay), as the independent suites run them (signaling/relay_harness_test.go).
 test-relay:
 	RINGSFU_TEST_RELAY=1 $(GO) test -race -count=1 -timeout 10m -run 'Media|Reset|Layers|Simulcast' ./signaling/
+
+# The single-node signaling contract (signaling/*_test.go) against a
+# cluster: CLUSTER_NODES in-process servers on one private redis-server,
+# each WebSocket dialled to the next node in turn (round robin, no sticky
+# sessions). test-cluster-contract runs every test (about 5 minutes);
+# `make test` runs the representative subset below, one test per scenario
+# family that crosses nodes (about a minute under -race).
+CLUSTER_NODES ?= 3
+CLUSTER_CONTRACT_TESTS = TestInviteAcceptFlow TestSeveralDevicesRingAndFirstAnswerWins \
+	TestRejectOnOneDeviceRejectsEverywhere TestCreatingAnotherCallRejectsWaitingInvitationAsBusy \
+	TestDeviceCapEndsTheOldestSession TestCallSizeCapRefusesGrowthAndChangesNothing TestRemoveKicksOut \
+	TestSetDeviceAndRemoteDevice TestEndCallWhenInitiatorLeave TestBusyInviteeInCallAndRinging \
+	TestGroupTimeoutOneEventPerInvite TestOfflineInviteeGetsPendingInvitation \
+	TestResumeKeepsMembershipWithoutUserLeft TestResumeListsWaitingInvitations TestGlareMergesCrossingInvitations \
+	TestGraceExpiryLeavesAsDisconnectedAndCancelsCallerGone TestCancelRules TestInviteInCallingPolicy \
+	TestMediaTwoMembers TestMediaResetRequest TestGaugesReturnToZeroAfterEveryEnding
+empty :=
+space := $(empty) $(empty)
+CLUSTER_CONTRACT_CI = ^($(subst $(space),|,$(strip $(CLUSTER_CONTRACT_TESTS))))$$
+test-cluster-contract: deps-redis
+	RINGSFU_TEST_CLUSTER_NODES=$(CLUSTER_NODES) $(GO) test -race -count=1 -timeout 30m ./signaling/
+test-cluster-contract-ci: deps-redis
+	RINGSFU_TEST_CLUSTER_NODES=$(CLUSTER_NODES) $(GO) test -race -count=1 -timeout 10m -run '$(CLUSTER_CONTRACT_CI)' ./signaling/
+
+# The relay pass and the cluster pass are independent: run them side by side.
+signaling-modes:
+	@$(MAKE) --no-print-directory -j2 test-relay test-cluster-contract-ci
 
 # Bounded fuzzing of every parser that reads bytes from the network, one
 # target at a time (go test -fuzz takes one per run), FUZZTIME each; their

@@ -45,7 +45,7 @@ type UserIndex interface {
 // holds its lease (room/cluster), and others relay to it.
 type Ownership interface {
 	// Own is called before a room is created for call in this process; an
-	// error refuses the creation (ErrConflict: another node owns it;
+	// error refuses the creation (ErrElsewhere: another node owns it;
 	// ErrUnavailable: the cluster cannot be asked).
 	Own(call CallID) error
 	// Disown is called once the call's room ended in this process.

@@ -28,6 +28,10 @@ var (
 	// ErrTooLarge means the request would pass a size cap: members plus
 	// waiting invitees of a call, or a user's outstanding invitations.
 	ErrTooLarge = errors.New("too large")
+	// ErrElsewhere means the call is owned by another process of a cluster
+	// (Ownership.Own refused it): the request belongs there. It is a
+	// conflict for callers that cannot route it.
+	ErrElsewhere = fmt.Errorf("%w: call owned by another node", ErrConflict)
 
 	// errClosed is returned internally when a room ended before it could
 	// take a command; the Manager then retries against a fresh lookup.

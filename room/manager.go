@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
@@ -53,7 +54,22 @@ type ManagerConfig struct {
 	// sent, across calls; an invite that would pass it is refused with
 	// ErrTooLarge. Zero or less means DefaultMaxOutstandingInvites.
 	MaxOutstandingInvites int
+	// RemoteDisplace, if set, is called when a user's waiting invitation
+	// must be rejected as busy (it created or joined another call) in a
+	// call this process has no room for: in a cluster, another node owns
+	// it and must be told (its Manager's Displace). It must not call back
+	// into the Manager.
+	RemoteDisplace func(u UserID, dev DeviceID, call CallID)
+	// TokenNames, if set, finds the name a user's own token carries when
+	// the user signed in to another process of a cluster (found false
+	// when unknown). It is asked on a room loop, at most every
+	// nameRecheck per user, for users this process knows no token name
+	// of, so it must be quick.
+	TokenNames func(u UserID) (name string, found bool)
 }
+
+// nameRecheck is how long a user's absence from TokenNames is remembered.
+const nameRecheck = 5 * time.Second
 
 // Defaults of the caps in ManagerConfig.
 const (
@@ -74,6 +90,7 @@ type slot struct {
 type nameEntry struct {
 	name      string
 	fromToken bool
+	checked   time.Time // when TokenNames last found no name
 }
 
 // Manager maps call ids to rooms and enforces the cross-call busy rule.
@@ -161,6 +178,15 @@ func (m *Manager) SetTokenName(u UserID, name string) {
 	m.names[u] = nameEntry{name: name, fromToken: true}
 }
 
+// TokenName returns the name u's own token carried, if a session of u
+// signed in here (or a relayed request brought it); ok is false otherwise.
+func (m *Manager) TokenName(u UserID) (name string, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, found := m.names[u]
+	return e.name, found && e.fromToken
+}
+
 // suggestName records a name an inviter supplied for a user, unless the
 // user's own token named it.
 func (m *Manager) suggestName(u UserID, name string) {
@@ -196,6 +222,23 @@ func (m *Manager) user(u UserID) User {
 	m.mu.Lock()
 	e := m.names[u]
 	m.mu.Unlock()
+	if f := m.cfg.TokenNames; f != nil && !e.fromToken && time.Since(e.checked) > nameRecheck {
+		if name, found := f(u); found {
+			m.mu.Lock()
+			if cur := m.names[u]; !cur.fromToken {
+				m.names[u] = nameEntry{name: name, fromToken: true}
+			}
+			e = m.names[u]
+			m.mu.Unlock()
+		} else {
+			m.mu.Lock()
+			if cur, ok := m.names[u]; !cur.fromToken && (ok || len(m.names) < maxNames) {
+				cur.checked = time.Now()
+				m.names[u] = cur
+			}
+			m.mu.Unlock()
+		}
+	}
 	if e.name == "" {
 		return User{ID: u, Name: string(u)}
 	}
@@ -320,6 +363,20 @@ func (m *Manager) unregister(r *Room, users, inviters []UserID) {
 func (m *Manager) displaceNow(u UserID, dev DeviceID, call CallID) {
 	if r := m.room(call); r != nil {
 		_ = r.run(nil, nil, func() (any, error) { r.displaced(u, dev); return nil, nil })
+		return
+	}
+	if f := m.cfg.RemoteDisplace; f != nil {
+		f(u, dev, call)
+	}
+}
+
+// Displace rejects u's waiting invitation in call, a call of this
+// process, as busy on u's behalf because u's device dev created or joined
+// another call (relayed from the node where that happened). It must not be
+// called from a room loop.
+func (m *Manager) Displace(u UserID, dev DeviceID, call CallID) {
+	if r := m.room(call); r != nil {
+		_ = r.run(nil, nil, func() (any, error) { r.displaced(u, dev); return nil, nil })
 	}
 }
 
@@ -328,6 +385,9 @@ func (m *Manager) displaceNow(u UserID, dev DeviceID, call CallID) {
 func (m *Manager) displace(u UserID, dev DeviceID, call CallID) {
 	r := m.room(call)
 	if r == nil {
+		if f := m.cfg.RemoteDisplace; f != nil {
+			f(u, dev, call)
+		}
 		return
 	}
 	r.post(func() { r.displaced(u, dev) })

@@ -127,6 +127,9 @@ func (m *Manager) Join(c Caller, id CallID, typ CallType, cfg *ConfigOverride, r
 			return fmt.Errorf("%w: already in call %s", ErrBusy, s.call)
 		}
 		nr, displaced, err := m.createRoom(id, c, typ, cfg)
+		if errors.Is(err, ErrElsewhere) {
+			return err // created concurrently on another node: route there
+		}
 		if errors.Is(err, ErrConflict) {
 			return errClosed // created concurrently: route to it
 		}

@@ -65,6 +65,7 @@ type Room struct {
 	ending       string   // non-empty once the call is over: the reason
 	abandoned    bool     // the call moved to another node: end silently (Manager.Abandon)
 	lastSnapshot []byte   // the last snapshot handed to the Persister (snapshot.go)
+	endPersisted bool     // the Persister was told the call ended (snapshot.go)
 	cur          *cmdCtx  // the request being processed, if any
 }
 
@@ -190,6 +191,9 @@ func (r *Room) emit(to Recipient, ev Event) int {
 			return 1
 		}
 	}
+	// The state this event shows is stored first: a node that takes the
+	// call over never restores a state older than one a client saw.
+	r.persist()
 	return r.mgr.cfg.Notifier.Notify(to, ev)
 }
 

@@ -135,10 +135,10 @@ func (r *Room) checkNoAnswer() {
 	if r.ending != "" || r.othersEver || len(r.invitees) == 0 || r.waitingCount() > 0 {
 		return
 	}
+	r.end("noAnswer") // first: the end is stored before anyone hears of it
 	if m := r.memberOf(r.initiator); m != nil {
 		r.emit(toMember(m), CallEnded{CallID: r.id, Reason: "noAnswer"})
 	}
-	r.end("noAnswer")
 }
 
 // cancel withdraws waiting invitations (PROTOCOL.md §4, §8 rule 9). ids nil

@@ -73,14 +73,14 @@ func (r *Room) departs(m *member, reason string) {
 	r.mgr.cfg.Observer.MemberLeft(r.id, r.mgr.user(m.user), reason)
 	r.mgr.cfg.History.MemberLeft(r.id, r.mgr.user(m.user), reason, r.mgr.cfg.Clock.Now())
 	if m.user == r.initiator && r.cfg.EndCallWhenInitiatorLeave {
+		r.end("initiatorLeft") // first: the end is stored before anyone hears of it
 		r.broadcast(CallEnded{CallID: r.id, Reason: "initiatorLeft"}, "")
 		r.cancelAllWaiting("callEnded")
-		r.end("initiatorLeft")
 		return
 	}
 	if len(r.members) == 0 {
-		r.cancelAllWaiting("callEnded")
 		r.end("empty")
+		r.cancelAllWaiting("callEnded")
 		return
 	}
 	r.broadcast(UserLeft{CallID: r.id, User: r.mgr.user(m.user), Reason: reason}, "")

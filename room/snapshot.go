@@ -56,10 +56,13 @@ type SnapshotInvitation struct {
 }
 
 // Persister stores call snapshots for a takeover. Persist is called on the
-// room's loop after each command that changed the call, before its reply
-// (so a reply is only sent once its state is stored) (data is the JSON
+// room's loop after each command that changed the call, before its reply,
+// and before each event that shows a changed state to another device (so
+// a client is only told a state once it is stored) (data is the JSON
 // Snapshot; users are its members and invitees), so it must be quick; it
-// reports failures itself (a fenced write means the call moved).
+// reports failures itself (a fenced write means the call moved). A nil
+// data means the call is ending: its snapshot must go, so that nobody
+// takes it over.
 type Persister interface {
 	Persist(call CallID, data []byte, users []UserID)
 }
@@ -97,10 +100,20 @@ func (r *Room) takeSnapshot() Snapshot {
 }
 
 // persist hands the room's snapshot to the Persister when it changed since
-// the last one. It runs on the loop after each command.
+// the last one; for a call that is ending, it tells the Persister so once
+// (nil data), so that no node takes over a call whose end a client may
+// have seen. It runs on the loop after each command and before each event
+// sent to another device (emit).
 func (r *Room) persist() {
 	p := r.mgr.cfg.Persister
-	if p == nil || r.ending != "" {
+	if p == nil || r.abandoned {
+		return
+	}
+	if r.ending != "" {
+		if !r.endPersisted {
+			r.endPersisted = true
+			p.Persist(r.id, nil, nil)
+		}
 		return
 	}
 	data, err := json.Marshal(r.takeSnapshot())

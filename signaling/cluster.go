@@ -34,6 +34,19 @@ type Cluster struct {
 	Relay Relay
 	// Placer chooses the node for a new call.
 	Placer Placer
+	// Adopter takes over, here, a call nobody owns (its node died or
+	// handed it over), when a member signs in before another node did.
+	Adopter Adopter
+}
+
+// Adopter adopts orphaned calls.
+type Adopter interface {
+	// Orphaned returns the call u holds a slot in when nobody owns it but
+	// it can be taken over; ok is false otherwise.
+	Orphaned(ctx context.Context, u room.UserID) (call room.CallID, ok bool, err error)
+	// Adopt takes call over if nobody owns it: it starts the call's room
+	// here from its snapshot. It reports whether this node now owns it.
+	Adopt(ctx context.Context, call room.CallID) (bool, error)
 }
 
 // Placer places new calls.
@@ -61,6 +74,10 @@ type Directory interface {
 	ClearPresence(ctx context.Context, user, device, session string) error
 	// DeviceNodes returns user's connected devices: device → node.
 	DeviceNodes(ctx context.Context, user string) (map[string]string, error)
+	// SetName records the name user's own token carries; NameOf returns
+	// it (ok false when none was recorded).
+	SetName(ctx context.Context, user, name string) error
+	NameOf(ctx context.Context, user string) (name string, ok bool, err error)
 }
 
 // Resumes are the resume records that let a session resume on any node.
@@ -74,6 +91,9 @@ type Resumes interface {
 	MoveResume(ctx context.Context, session, from string, ttl time.Duration) error
 	// DeleteResume removes the record if it names this node.
 	DeleteResume(ctx context.Context, session string) error
+	// EndResumes makes every session of user's device that began before
+	// now impossible to resume on another node (its membership ended).
+	EndResumes(ctx context.Context, user, device string) error
 }
 
 // Relay carries messages between nodes.
@@ -100,6 +120,9 @@ const (
 	// relayEnded tells a call's owner that a member's session ended
 	// without resume.
 	relayEnded = "sig.ended"
+	// relayDisplace tells a call's owner that a user's waiting invitation
+	// there is displaced: the user created or joined another call.
+	relayDisplace = "sig.displace"
 )
 
 // resumeRecordTTL bounds how long a session can be resumed on another node
@@ -132,7 +155,7 @@ const relayWorkers = 32
 // check reports a Cluster with a missing part.
 func (cl *Cluster) check() error {
 	if cl.NodeID == "" || cl.Index == nil || cl.Ownership == nil || cl.Deadlines == nil || cl.Persister == nil ||
-		cl.Owners == nil || cl.Directory == nil || cl.Resumes == nil || cl.Relay == nil || cl.Placer == nil {
+		cl.Owners == nil || cl.Directory == nil || cl.Resumes == nil || cl.Relay == nil || cl.Placer == nil || cl.Adopter == nil {
 		return fmt.Errorf("signaling: Config.Cluster needs every field set: %w", ErrBadRequest)
 	}
 	return nil
@@ -145,6 +168,13 @@ func (s *Server) clusterManager(mc *room.ManagerConfig) {
 		return
 	}
 	mc.Notifier = clusterNotifier{s: s}
+	mc.RemoteDisplace = s.relayDisplace
+	mc.TokenNames = func(u room.UserID) (string, bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+		defer cancel()
+		name, ok, err := cl.Directory.NameOf(ctx, string(u))
+		return name, ok && err == nil
+	}
 	mc.Index, mc.Ownership, mc.Deadlines, mc.Persister = cl.Index, cl.Ownership, cl.Deadlines, cl.Persister
 }
 

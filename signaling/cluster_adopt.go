@@ -53,6 +53,13 @@ func (s *Server) graceAfterAdopt(call room.CallID, members []room.Caller) {
 		}
 		s.log.Info().Str("call_id", string(call)).Str("user_id", string(c.User)).
 			Msg("member of an adopted call did not come back: disconnected")
+		// First: a resume arriving from now on starts a new session, as
+		// it would on one node once the grace ended.
+		ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+		if err := s.cfg.Cluster.Resumes.EndResumes(ctx, string(c.User), string(c.Device)); err != nil {
+			s.log.Warn().Err(err).Str("user_id", string(c.User)).Msg("end the resume of an absent member")
+		}
+		cancel()
 		s.mgr.SessionEnded(c)
 	}
 }

@@ -99,14 +99,18 @@ func (s *Server) deliverRelayed(body []byte) {
 	}
 }
 
-// clusterOnline records a signed-in session in the directory.
-func (s *Server) clusterOnline(sess *session) {
+// clusterOnline records a signed-in session, and the name its token
+// carries, in the directory.
+func (s *Server) clusterOnline(sess *session, name string) {
 	cl := s.cfg.Cluster
 	if cl == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
 	defer cancel()
+	if err := cl.Directory.SetName(ctx, sess.user, name); err != nil {
+		s.log.Warn().Err(err).Str("session_id", sess.id).Msg("token name")
+	}
 	if err := cl.Directory.SetPresence(ctx, sess.user, sess.device, sess.id); err != nil {
 		s.log.Warn().Err(err).Str("session_id", sess.id).Msg("presence")
 	}
@@ -147,7 +151,8 @@ func (s *Server) ResyncPresence() {
 		live := sess.conn != nil && !sess.ended
 		sess.mu.Unlock()
 		if live {
-			s.clusterOnline(sess)
+			name, _ := s.mgr.TokenName(room.UserID(sess.user))
+			s.clusterOnline(sess, name)
 		}
 	}
 }

@@ -3,8 +3,10 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -14,10 +16,26 @@ type relayedCaller struct {
 	User   string `json:"u"`
 	Device string `json:"d"`
 	Claim  string `json:"c,omitempty"`
+	// Name is the name the caller's own token carries, when known: the
+	// owner shows it as on one node, where the token's name beats names
+	// inviters supplied.
+	Name *string `json:"n,omitempty"`
 }
 
-func toRelayed(c room.Caller) relayedCaller {
-	return relayedCaller{User: string(c.User), Device: string(c.Device), Claim: string(c.Claim)}
+// toRelayed encodes c with the token name this node knows for its user.
+func (s *Server) toRelayed(c room.Caller) relayedCaller {
+	rc := relayedCaller{User: string(c.User), Device: string(c.Device), Claim: string(c.Claim)}
+	if name, ok := s.mgr.TokenName(c.User); ok {
+		rc.Name = &name
+	}
+	return rc
+}
+
+// learnName records the token name a relayed caller brought.
+func (s *Server) learnName(rc relayedCaller) {
+	if rc.Name != nil {
+		s.mgr.SetTokenName(room.UserID(rc.User), *rc.Name)
+	}
 }
 
 func (r relayedCaller) caller() room.Caller {
@@ -61,6 +79,8 @@ func requestCall(v validator) (typ string, call string) {
 		return TypeTrickle, r.CallID
 	case *SubscribeRequest:
 		return TypeSubscribe, r.CallID
+	case *MediaResetRequest:
+		return TypeMediaReset, r.CallID
 	}
 	return "", ""
 }
@@ -114,7 +134,7 @@ func (s *Server) routeRemote(c *conn, id *string, v validator) bool {
 		c.sendErr(id, fmt.Errorf("%w: encode relayed request: %v", room.ErrUnavailable, err))
 		return true
 	}
-	body, err := json.Marshal(relayedRequest{Caller: toRelayed(caller), Type: typ, Data: data})
+	body, err := json.Marshal(relayedRequest{Caller: s.toRelayed(caller), Type: typ, Data: data})
 	if err != nil {
 		c.sendErr(id, fmt.Errorf("%w: encode relayed request: %v", room.ErrUnavailable, err))
 		return true
@@ -145,7 +165,7 @@ func (s *Server) HandleRelayed(from, kind, corr string, body []byte) {
 	switch kind {
 	case relayEvent:
 		s.deliverRelayed(body)
-	case relayRequest, relayAttach, relayEnded, relayTakeSession:
+	case relayRequest, relayAttach, relayEnded, relayTakeSession, relayDisplace, relayDevices, relayEvict:
 		select {
 		case s.cl.in[relayShard(body, len(s.cl.in))] <- relayedMsg{from: from, kind: kind, corr: corr, body: body}:
 		default:
@@ -205,6 +225,7 @@ func (s *Server) relayWorker(in <-chan relayedMsg, done <-chan struct{}) {
 func (s *Server) runRelayed(m relayedMsg) {
 	cl := s.cfg.Cluster
 	answer := func(body []byte, err error) {
+		err = relayableErr(err)
 		if rerr := cl.Relay.ReplyTo(context.Background(), m.from, m.corr, body, err); rerr != nil {
 			s.log.Warn().Err(rerr).Str("to", m.from).Msg("relay reply")
 		}
@@ -212,6 +233,19 @@ func (s *Server) runRelayed(m relayedMsg) {
 	s.cl.relayed.WithLabelValues("in").Inc()
 	if m.kind == relayTakeSession {
 		answer(s.giveUpSession(m.body))
+		return
+	}
+	if m.kind == relayDevices || m.kind == relayEvict {
+		answer(s.answerDevices(m.kind, m.body))
+		return
+	}
+	if m.kind == relayDisplace {
+		var d displaceMsg
+		if err := json.Unmarshal(m.body, &d); err != nil {
+			s.log.Warn().Err(err).Str("from", m.from).Msg("relayed displacement")
+			return
+		}
+		s.mgr.Displace(room.UserID(d.Caller.User), room.DeviceID(d.Caller.Device), room.CallID(d.Call))
 		return
 	}
 	if m.kind == relayEnded {
@@ -230,6 +264,7 @@ func (s *Server) runRelayed(m relayedMsg) {
 			answer(nil, fmt.Errorf("%w: relayed attach: %v", room.ErrBadRequest, err))
 			return
 		}
+		s.learnName(rc)
 		pending, state := s.mgr.Attach(rc.caller())
 		b, err := json.Marshal(ownerAttach{Pending: pending, State: state})
 		answer(b, err)
@@ -245,6 +280,7 @@ func (s *Server) runRelayed(m relayedMsg) {
 		answer(nil, err)
 		return
 	}
+	s.learnName(req.Caller)
 	s.dispatch(req.Caller.caller(), func(res any, err error) {
 		if err != nil {
 			answer(nil, err)
@@ -253,6 +289,27 @@ func (s *Server) runRelayed(m relayedMsg) {
 		b, err := json.Marshal(wireResult(res))
 		answer(b, err)
 	}, v)
+}
+
+// relayableErr expresses signaling's own sentinels through room's, which
+// the relay carries by code, so that a relayed request fails with the code
+// it would have had on the caller's node.
+func relayableErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var sentinel error
+	switch {
+	case errors.Is(err, ErrBadRequest) && !errors.Is(err, room.ErrBadRequest):
+		sentinel = room.ErrBadRequest
+	case errors.Is(err, ErrTooLarge) && !errors.Is(err, room.ErrTooLarge):
+		sentinel = room.ErrTooLarge
+	case errors.Is(err, ErrUnavailable) && !errors.Is(err, room.ErrUnavailable):
+		sentinel = room.ErrUnavailable
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
 // ownerAttach is the owner's answer to relayAttach.
@@ -270,17 +327,31 @@ func (s *Server) attach(c room.Caller) ([]room.IncomingCall, *room.CallState) {
 	if cl == nil || len(pending) > 0 || state != nil {
 		return pending, state
 	}
-	sl, ok := s.mgr.Index().Slot(c.User)
-	if !ok || s.mgr.Owns(sl.Call) {
-		return pending, state
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
 	defer cancel()
-	node, ok, err := cl.Owners.OwnerOf(ctx, sl.Call)
-	if err != nil || !ok || node == cl.NodeID {
+	sl, ok := s.mgr.Index().Slot(c.User)
+	if !ok {
+		// The user's call may be an orphan: its node is gone and no node
+		// took it over yet. The device must find it as it left it.
+		if call, orphan, err := cl.Adopter.Orphaned(ctx, c.User); err == nil && orphan {
+			return s.attachOrphan(ctx, c, call, pending, state)
+		}
 		return pending, state
 	}
-	body, _ := json.Marshal(toRelayed(c))
+	if s.mgr.Owns(sl.Call) {
+		return pending, state
+	}
+	node, ok, err := cl.Owners.OwnerOf(ctx, sl.Call)
+	if err != nil {
+		return pending, state
+	}
+	if !ok || node == cl.NodeID {
+		// Nobody owns the call (its node died or handed it over and no
+		// node adopted it yet), or this node is adopting it: the device
+		// must find its call, so adopt it here or wait for the adoption.
+		return s.attachOrphan(ctx, c, sl.Call, pending, state)
+	}
+	body, _ := json.Marshal(s.toRelayed(c))
 	type out struct {
 		b   []byte
 		err error
@@ -303,6 +374,56 @@ func (s *Server) attach(c room.Caller) ([]room.IncomingCall, *room.CallState) {
 	return res.Pending, res.State
 }
 
+// displaceMsg is the body of relayDisplace.
+type displaceMsg struct {
+	Caller relayedCaller `json:"caller"`
+	Call   string        `json:"call"`
+}
+
+// relayDisplace tells the owner of call that u's waiting invitation there
+// is displaced (room.ManagerConfig.RemoteDisplace). It is one-way: the
+// busy answer reaches the inviter as an event.
+func (s *Server) relayDisplace(u room.UserID, dev room.DeviceID, call room.CallID) {
+	cl := s.cfg.Cluster
+	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+	defer cancel()
+	node, ok, err := cl.Owners.OwnerOf(ctx, call)
+	if err != nil || !ok || node == cl.NodeID {
+		if err != nil {
+			s.log.Warn().Err(err).Str("call_id", string(call)).Msg("displaced invitation: owner")
+		}
+		return
+	}
+	body, err := json.Marshal(displaceMsg{Caller: relayedCaller{User: string(u), Device: string(dev)}, Call: string(call)})
+	if err != nil {
+		return
+	}
+	if err := cl.Relay.SendTo(ctx, node, relayDisplace, body); err != nil {
+		s.log.Warn().Err(err).Str("call_id", string(call)).Msg("relay displaced invitation")
+		return
+	}
+	s.cl.relayed.WithLabelValues("out").Inc()
+}
+
+// attachOrphan is attach for a device whose call has no owner, or whose
+// owner is this node while its room is not running yet (an adoption in
+// progress): it adopts the call here if nobody holds it, waits up to ctx
+// for the room, and answers from it.
+func (s *Server) attachOrphan(ctx context.Context, c room.Caller, call room.CallID, pending []room.IncomingCall, state *room.CallState) ([]room.IncomingCall, *room.CallState) {
+	if _, err := s.cfg.Cluster.Adopter.Adopt(ctx, call); err != nil {
+		s.log.Warn().Err(err).Str("call_id", string(call)).Msg("adopt a call at sign-in")
+	}
+	for !s.mgr.Owns(call) {
+		if ctx.Err() != nil {
+			return pending, state
+		}
+		// Polling the adoption running on another goroutine, bounded by
+		// ctx.
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s.mgr.Attach(c)
+}
+
 // sessionEnded ends what a session held when it ended without resume: its
 // membership ends as "disconnected", at the call's owner, which may be
 // another node.
@@ -322,7 +443,7 @@ func (s *Server) sessionEnded(c room.Caller) {
 	if err != nil || !ok || node == cl.NodeID {
 		return
 	}
-	body, _ := json.Marshal(toRelayed(c))
+	body, _ := json.Marshal(s.toRelayed(c))
 	cl.Relay.Go(ctx, node, relayEnded, body, func(_ []byte, err error) {
 		if err != nil {
 			s.log.Warn().Err(err).Str("user_id", string(c.User)).Str("call_id", string(sl.Call)).Msg("relay session end")

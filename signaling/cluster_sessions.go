@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/ringsfu/ringsfu/room"
 )
@@ -20,7 +21,8 @@ type takeSessionReq struct {
 }
 
 type takeSessionRes struct {
-	Session string `json:"s"` // empty: no live session there
+	Session string `json:"s"`           // empty: no live session there
+	Created int64  `json:"t,omitempty"` // when it began, Unix ms
 }
 
 // attachSession binds c to a session like hub.attach, and in a cluster
@@ -28,8 +30,20 @@ type takeSessionRes struct {
 // its id (resumed true): the device's call membership and invitations were
 // never left. A device connected nowhere else gets hub.attach's answer.
 func (s *Server) attachSession(c *conn, ident Identity, hello *HelloRequest) (attachResult, error) {
+	if s.cfg.Cluster == nil {
+		return s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
+	}
+	res, err := s.attachClustered(c, ident, hello)
+	if err == nil && res.evicted == nil {
+		res.evicted = s.clusterDeviceCap(ident.UserID, hello.DeviceID)
+	}
+	return res, err
+}
+
+// attachClustered is attachSession in a cluster, before the device cap.
+func (s *Server) attachClustered(c *conn, ident Identity, hello *HelloRequest) (attachResult, error) {
 	cl := s.cfg.Cluster
-	if cl == nil || s.hub.hasDevice(ident.UserID, hello.DeviceID) {
+	if s.hub.hasDevice(ident.UserID, hello.DeviceID) {
 		return s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
@@ -59,10 +73,17 @@ func (s *Server) attachSession(c *conn, ident Identity, hello *HelloRequest) (at
 	if o.err != nil || res.Session == "" {
 		if o.err != nil {
 			s.log.Warn().Err(o.err).Str("node", node).Msg("take over a session from its node")
+			// The node does not answer: it may have just died, with its
+			// heartbeat not expired yet. A resume waits for that.
+			if hello.Resume != "" {
+				if sess, ok := s.resumeAfterNodeLoss(c, ident, hello); ok {
+					return attachResult{sess: sess, resumed: true}, nil
+				}
+			}
 		}
 		return s.hub.attach(c, ident, hello.DeviceID, hello.Resume)
 	}
-	sess, err := s.hub.attachAs(c, ident, hello.DeviceID, res.Session)
+	sess, err := s.hub.attachAs(c, ident, hello.DeviceID, res.Session, time.UnixMilli(res.Created))
 	return attachResult{sess: sess, resumed: err == nil}, err
 }
 
@@ -74,11 +95,15 @@ func (s *Server) giveUpSession(body []byte) ([]byte, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("%w: take session: %v", room.ErrBadRequest, err)
 	}
-	id, old := s.hub.release(req.User, req.Device)
+	id, old, created := s.hub.release(req.User, req.Device)
 	if old != nil {
 		old.closeWith(CloseSessionTakenBy, "session taken over on another node")
 	}
-	return json.Marshal(takeSessionRes{Session: id})
+	res := takeSessionRes{Session: id}
+	if id != "" {
+		res.Created = created.UnixMilli()
+	}
+	return json.Marshal(res)
 }
 
 // hasDevice reports whether a live session of user's device is here.
@@ -96,7 +121,7 @@ func (h *hub) hasDevice(user, device string) bool {
 
 // attachAs binds c to a new session with a given id: a session taken over
 // from another node. The session starts in handshake mode.
-func (h *hub) attachAs(c *conn, id Identity, device, sessionID string) (*session, error) {
+func (h *hub) attachAs(c *conn, id Identity, device, sessionID string, created time.Time) (*session, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -105,7 +130,7 @@ func (h *hub) attachAs(c *conn, id Identity, device, sessionID string) (*session
 	if old := h.byID[sessionID]; old != nil {
 		return nil, fmt.Errorf("%w: session %s is already here", ErrUnavailable, sessionID)
 	}
-	s := &session{id: sessionID, user: id.UserID, device: device, conn: c, claim: id.Call, handshake: true}
+	s := &session{id: sessionID, user: id.UserID, device: device, conn: c, claim: id.Call, handshake: true, created: created}
 	h.byID[s.id] = s
 	if h.byDevice[id.UserID] == nil {
 		h.byDevice[id.UserID] = make(map[string]*session)
@@ -115,13 +140,14 @@ func (h *hub) attachAs(c *conn, id Identity, device, sessionID string) (*session
 }
 
 // release removes user's device session from this hub without ending what
-// it holds, and returns its id and its connection (nil when disconnected).
-func (h *hub) release(user, device string) (string, *conn) {
+// it holds, and returns its id, its connection (nil when disconnected) and
+// when it began.
+func (h *hub) release(user, device string) (string, *conn, time.Time) {
 	h.mu.Lock()
 	s := h.byDevice[user][device]
 	if s == nil {
 		h.mu.Unlock()
-		return "", nil
+		return "", nil, time.Time{}
 	}
 	delete(h.byDevice[user], device)
 	if len(h.byDevice[user]) == 0 {
@@ -132,7 +158,7 @@ func (h *hub) release(user, device string) (string, *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		return "", nil
+		return "", nil, time.Time{}
 	}
 	s.ended = true
 	if s.grace != nil {
@@ -141,7 +167,33 @@ func (h *hub) release(user, device string) (string, *conn) {
 		}
 		s.grace = nil
 	}
-	return s.id, s.conn
+	return s.id, s.conn, s.created
+}
+
+// resumeDeadNodeWait bounds how long a resume waits for the heartbeat of
+// a node that does not answer to expire (the store's node TTL is 3 s).
+const resumeDeadNodeWait = 5 * time.Second
+
+// resumeAfterNodeLoss retries resumeFromDeadNode until the session's node
+// counts as gone or resumeDeadNodeWait passed. It gives up at once when
+// the resume record does not name this device.
+func (s *Server) resumeAfterNodeLoss(c *conn, ident Identity, hello *HelloRequest) (*session, bool) {
+	deadline := time.Now().Add(resumeDeadNodeWait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+		user, device, _, node, err := s.cfg.Cluster.Resumes.ResumeOf(ctx, hello.Resume)
+		if err != nil || user != ident.UserID || device != hello.DeviceID || node == s.cfg.Cluster.NodeID {
+			cancel()
+			return nil, false
+		}
+		sess, ok := s.resumeFromDeadNode(ctx, c, ident, hello)
+		cancel()
+		if ok || time.Now().After(deadline) {
+			return sess, ok
+		}
+		// Polling the node's heartbeat expiry, bounded by the deadline.
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // resumeFromDeadNode resumes, here, a session whose node is gone (died or
@@ -158,7 +210,7 @@ func (s *Server) resumeFromDeadNode(ctx context.Context, c *conn, ident Identity
 	if err := cl.Resumes.MoveResume(ctx, hello.Resume, node, resumeRecordTTL); err != nil {
 		return nil, false
 	}
-	sess, err := s.hub.attachAs(c, ident, hello.DeviceID, hello.Resume)
+	sess, err := s.hub.attachAs(c, ident, hello.DeviceID, hello.Resume, time.Now())
 	if err != nil {
 		return nil, false
 	}

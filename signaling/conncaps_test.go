@@ -116,7 +116,7 @@ func TestDeviceCapEndsTheOldestSession(t *testing.T) {
 	waitMatch(t, alice, signaling.TypeUserLeft, func(e *signaling.UserLeft) bool {
 		return e.User.ID == "bob" && e.Reason == "disconnected"
 	})
-	if n := h.srv.Sessions(); n != max+1 { // bob's four and alice's
+	if n := h.sessions(); n != max+1 { // bob's four and alice's
 		t.Fatalf("%d sessions, want %d", n, max+1)
 	}
 
@@ -125,7 +125,7 @@ func TestDeviceCapEndsTheOldestSession(t *testing.T) {
 	devs[2].Drop()
 	h.dialDevice("bob", "d5")
 	mustOK(t, devs[1].Ping(ctx(t)))
-	c, err := client.Dial(ctx(t), client.Config{URL: h.url, Token: h.token("bob", "Bob"), DeviceID: "d2",
+	c, err := client.Dial(ctx(t), client.Config{URL: h.nextURL(), Token: h.token("bob", "Bob"), DeviceID: "d2",
 		Resume: devs[2].SessionID()})
 	mustOK(t, err)
 	defer c.Close()
@@ -136,7 +136,7 @@ func TestDeviceCapEndsTheOldestSession(t *testing.T) {
 	if code := waitClosed(t, devs[1]); code != signaling.CloseTooManyDevices {
 		t.Fatalf("d1 closed with %d, want %d", code, signaling.CloseTooManyDevices)
 	}
-	if n := h.srv.Sessions(); n != max+1 {
+	if n := h.sessions(); n != max+1 {
 		t.Fatalf("%d sessions, want %d", n, max+1)
 	}
 }

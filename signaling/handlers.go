@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"errors"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -18,7 +19,20 @@ func (s *Server) handle(c *conn, id *string, v validator) {
 	if s.routeRemote(c, id, v) {
 		return
 	}
-	s.dispatch(c.sess.caller(), c.reply(id), v)
+	reply := c.reply(id)
+	if s.cfg.Cluster != nil {
+		// Another node created the call between routing and creation
+		// here (the same call id, at the same moment): the request goes
+		// to that node, as it would have had it come a moment later.
+		local := reply
+		reply = func(res any, err error) {
+			if errors.Is(err, room.ErrElsewhere) && s.routeRemote(c, id, v) {
+				return
+			}
+			local(res, err)
+		}
+	}
+	s.dispatch(c.sess.caller(), reply, v)
 }
 
 // dispatch runs one validated request of caller against the local room

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,20 @@ type harness struct {
 	srv *signaling.Server
 	hs  *httptest.Server
 	url string
+	// In cluster mode (cluster_harness_test.go): every node's server and
+	// URL; dial and connect take the next URL in turn.
+	srvs []*signaling.Server
+	urls []string
+	next atomic.Uint64
+}
+
+// nextURL returns the URL for a new connection: the one server's, or in
+// cluster mode the next node's in turn.
+func (h *harness) nextURL() string {
+	if len(h.urls) == 0 {
+		return h.url
+	}
+	return h.urls[(h.next.Add(1)-1)%uint64(len(h.urls))]
 }
 
 // newHarness starts a server; mods adjust its config.
@@ -40,6 +55,9 @@ func newHarness(t *testing.T, mods ...func(*signaling.Config)) *harness {
 	}
 	for _, m := range mods {
 		m(&cfg)
+	}
+	if n := clusterNodes(t); n > 1 {
+		return newClusterHarness(t, cfg, n)
 	}
 	srv, err := signaling.New(cfg)
 	if err != nil {
@@ -83,7 +101,7 @@ func (h *harness) dialDevice(user, device string) *client.Client {
 // dialWith signs in with a custom config (URL is filled in).
 func (h *harness) dialWith(cfg client.Config) *client.Client {
 	h.t.Helper()
-	cfg.URL = h.url
+	cfg.URL = h.nextURL()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	c, err := client.Dial(ctx, cfg)
@@ -99,7 +117,7 @@ func (h *harness) connect() *client.Client {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	c, err := client.Connect(ctx, client.Config{URL: h.url})
+	c, err := client.Connect(ctx, client.Config{URL: h.nextURL()})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -18,6 +18,9 @@ import (
 type hub struct {
 	grace      time.Duration
 	maxDevices int
+	// clusterCap leaves the device cap to the cluster-wide check
+	// (cluster_devices.go): a user's devices may be on several nodes.
+	clusterCap bool
 	log        zerolog.Logger
 	metrics    *Metrics
 	ended      func(room.Caller) // called when a session ends without resume
@@ -91,11 +94,11 @@ func (h *hub) attach(c *conn, id Identity, device, resumeID string) (attachResul
 	}
 	res.resumed = s != nil
 	if s == nil {
-		if len(h.byDevice[id.UserID]) >= h.maxDevices {
+		if !h.clusterCap && len(h.byDevice[id.UserID]) >= h.maxDevices {
 			res.evicted = h.evictOldest(id.UserID)
 		}
 		h.seq++
-		s = &session{id: newSessionID(), user: id.UserID, device: device, seq: h.seq}
+		s = &session{id: newSessionID(), user: id.UserID, device: device, seq: h.seq, created: time.Now()}
 		h.byID[s.id] = s
 		if h.byDevice[id.UserID] == nil {
 			h.byDevice[id.UserID] = make(map[string]*session)
@@ -138,6 +141,14 @@ func (h *hub) evictOldest(user string) *session {
 	if pick == nil {
 		return nil
 	}
+	h.endLocked(pick)
+	return pick
+}
+
+// endLocked ends session pick to keep its user within the device cap.
+// The caller holds h.mu.
+func (h *hub) endLocked(pick *session) {
+	user := pick.user
 	pick.mu.Lock()
 	pick.ended = true
 	if pick.grace != nil && pick.grace.Stop() {
@@ -148,7 +159,6 @@ func (h *hub) evictOldest(user string) *session {
 	delete(h.byID, pick.id)
 	delete(h.byDevice[user], pick.device)
 	h.log.Info().Str("session_id", pick.id).Str("user_id", user).Msg("session ended: too many devices")
-	return pick
 }
 
 // connOf returns the session's connection, or nil.

@@ -185,6 +185,7 @@ func New(cfg Config) (*Server, error) {
 		CheckOrigin:     s.checkOrigin,
 	}
 	s.hub = newHub(cfg.ResumeGrace, cfg.MaxDevices, cfg.Logger, s.metrics, func(c room.Caller) { s.clusterOffline(c); s.sessionEnded(c) })
+	s.hub.clusterCap = cfg.Cluster != nil
 	if cfg.PeerConfig.Stats == nil {
 		cfg.PeerConfig.Stats = &sfu.Stats{}
 	}
@@ -314,10 +315,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 	}
 	sess, resumed, old := at.sess, at.resumed, at.old
 	if ev := at.evicted; ev != nil {
-		if ec := ev.connOf(); ec != nil {
-			ec.closeWith(CloseTooManyDevices, "too many devices")
-		}
-		s.mgr.SessionEnded(ev.caller())
+		s.endEvicted(ev)
 	}
 	c.sess = sess
 	c.releasePending()
@@ -328,7 +326,7 @@ func (s *Server) signIn(c *conn, id *string, ident Identity, hello *HelloRequest
 		old.closeWith(CloseSessionTakenBy, "session taken over")
 	}
 	s.mgr.SetTokenName(room.UserID(ident.UserID), ident.Name)
-	s.clusterOnline(sess)
+	s.clusterOnline(sess, ident.Name)
 	pending, state := s.attach(sess.caller())
 	res := HelloResult{
 		SessionID:          sess.id,

@@ -16,6 +16,9 @@ type session struct {
 	device string
 	claim  string
 	seq    uint64 // creation order within the hub: lower is older
+	// created is when the device's session began (kept when it moves to
+	// another node): the cluster-wide device cap ends the oldest.
+	created time.Time
 
 	mu        sync.Mutex
 	conn      *conn         // guarded by mu; nil while disconnected

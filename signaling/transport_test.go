@@ -683,7 +683,7 @@ func TestTransportShutdownClosesEveryConnection(t *testing.T) {
 	}
 	c, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	mustOK(t, h.srv.Shutdown(c))
+	mustOK(t, h.shutdown(c))
 	if code := waitClosed(t, alice); code != websocket.CloseGoingAway {
 		t.Fatalf("alice: close %d", code)
 	}

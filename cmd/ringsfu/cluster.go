@@ -78,6 +78,19 @@ func startCluster(cfg Config, log zerolog.Logger, stats *sfu.Stats) (*clusterNod
 		},
 	})
 	cn.relay = cluster.NewRelay(store, 3*time.Second, func(m cluster.Message) {
+		if m.Kind == cluster.KindAdopt {
+			// A node shutting down hands this one a call: adopt it now,
+			// off the relay's reader. The reader is counted in cn.wg, so
+			// the counter is not zero here.
+			cn.wg.Add(1)
+			go func() {
+				defer cn.wg.Done()
+				if _, err := cn.node.Adopt(ctx, room.CallID(m.Body)); err != nil {
+					log.Warn().Err(err).Str("call_id", string(m.Body)).Msg("adopt a handed-over call")
+				}
+			}()
+			return
+		}
 		if s := cn.srv.Load(); s != nil {
 			s.HandleRelayed(m.From, m.Kind, m.Corr, m.Body)
 		}
@@ -109,6 +122,7 @@ func startCluster(cfg Config, log zerolog.Logger, stats *sfu.Stats) (*clusterNod
 		Resumes:   store,
 		Relay:     cn.relay,
 		Placer:    cn.node,
+		Adopter:   cn.node,
 	}, nil
 }
 

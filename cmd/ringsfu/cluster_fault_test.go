@@ -59,7 +59,15 @@ func startNodeProc(t *testing.T, bin, redisURL, id string, extra ...string) *nod
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		var logf *os.File
+		if d := os.Getenv("RINGSFU_TEST_NODE_LOGS"); d != "" {
+			logf, _ = os.Create(filepath.Join(d, id+".log"))
+			defer logf.Close()
+		}
 		for sc.Scan() {
+			if logf != nil {
+				_, _ = logf.Write(append(sc.Bytes(), '\n'))
+			}
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["message"] == "listening" {
 				select {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -348,25 +349,20 @@ func TestClusterShutdownHandsCallsOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st *signaling.CallState
-	deadline := time.Now().Add(10 * time.Second)
-	for st == nil {
-		c, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "a1", Resume: sid})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		if h := c.Hello(); !h.Resumed || h.SessionID != sid {
-			t.Fatalf("resume on B after A left: resumed=%v session %s, want %s", h.Resumed, h.SessionID, sid)
-		}
-		st = c.Hello().Call
-		if st == nil {
-			_ = c.Close()
-			if time.Now().After(deadline) {
-				t.Fatal("alice's call was not taken over by B")
-			}
-			time.Sleep(100 * time.Millisecond) // polling for the takeover, with a deadline
-		}
+	// She reconnects at once, as a client does on 1001: the hello result
+	// already carries her call (no polling: a resume that found no call
+	// would tell the client its call was gone).
+	c, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "a1", Resume: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if h := c.Hello(); !h.Resumed || h.SessionID != sid {
+		t.Fatalf("resume on B after A left: resumed=%v session %s, want %s", h.Resumed, h.SessionID, sid)
+	}
+	st := c.Hello().Call
+	if st == nil {
+		t.Fatal("alice resumed on B without her call: it was not handed over yet")
 	}
 	t.Logf("call on B %v after A was stopped", time.Since(start))
 	if st.CallID != res.CallID || st.Initiator.ID != "alice" || len(st.Invitees) != 1 || st.Invitees[0].State != "waiting" {
@@ -530,5 +526,128 @@ func TestClusterInitiatorLeaveAndDeclineAcrossNodes(t *testing.T) {
 	}
 	if _, err := carol.IncomingCall(ctx); err != nil {
 		t.Fatalf("carol not rung after the first call ended: %v", err)
+	}
+}
+
+// TestClusterConcurrentCreateSameCall: users on two nodes join the same new
+// call id at the same moment, as on one node: whichever node creates the
+// call, the other's join lands in it (never unavailable), and the call has
+// both members. Twenty calls race at once so that creations do collide.
+func TestClusterConcurrentCreateSameCall(t *testing.T) {
+	srv := redistest.Start(t)
+	a := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A").addr
+	b := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B").addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const calls = 20
+	type joined struct {
+		call string
+		who  string
+		st   signaling.CallState
+		err  error
+	}
+	var clients [calls][2]*client.Client
+	for i := range calls {
+		clients[i][0] = dialAs(ctx, t, a, fmt.Sprintf("u%d", i), "d")
+		clients[i][1] = dialAs(ctx, t, b, fmt.Sprintf("v%d", i), "d")
+	}
+	out := make(chan joined, 2*calls)
+	start := make(chan struct{})
+	for i := range calls {
+		for j, c := range clients[i] {
+			go func() {
+				<-start
+				call := fmt.Sprintf("same%d", i)
+				st, err := c.Join(ctx, signaling.JoinRequest{CallID: call, Type: "voice"})
+				out <- joined{call: call, who: fmt.Sprintf("%d/%d", i, j), st: st, err: err}
+			}()
+		}
+	}
+	close(start)
+	members := map[string]int{}
+	for range 2 * calls {
+		j := <-out
+		if j.err != nil {
+			t.Errorf("join %s by %s: %v", j.call, j.who, j.err)
+			continue
+		}
+		members[j.call] = max(members[j.call], len(j.st.Members))
+	}
+	for i := range calls {
+		if n := members[fmt.Sprintf("same%d", i)]; n != 2 {
+			t.Errorf("call same%d: %d members seen by the later join, want 2", i, n)
+		}
+	}
+}
+
+// TestClusterResumeAfterAdoptionGrace: the owner of a call stops; the
+// other node adopts the call and gives its absent member the resume grace.
+// When that member comes back after the grace, its membership has ended
+// (the others saw it leave), so the resume must not report the session as
+// kept with its call gone: as on one node, a late resume is a new session.
+func TestClusterResumeAfterAdoptionGrace(t *testing.T) {
+	srv := redistest.Start(t)
+	sa := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A", "--drain-delay", "0", "--resume-grace", "1s")
+	b := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B", "--resume-grace", "1s").addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, sa.addr, "alice", "a1")
+	bob := dialAs(ctx, t, b, "bob", "b1")
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	sid := alice.SessionID()
+	sa.stop()
+	if err := <-sa.done; err != nil {
+		t.Fatalf("node A: %v", err)
+	}
+	ul, err := client.WaitType[signaling.UserLeft](ctx, bob, signaling.TypeUserLeft)
+	if err != nil || ul.User.ID != "alice" || ul.Reason != "disconnected" {
+		t.Fatalf("bob: userLeft = %+v %v, want alice disconnected after the grace", ul, err)
+	}
+	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "a1", Resume: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if h := c.Hello(); h.Resumed {
+		t.Fatalf("resume after the grace: resumed=%v call=%+v, want a new session", h.Resumed, h.Call)
+	}
+}
+
+// TestClusterTokenNamesAcrossNodes: a user's own token name beats names
+// inviters supply, whichever node the user signed in to: bob signs in on
+// B as "Bob B."; alice, on A (the call's owner), invites him as "Bobby"
+// and sees "Bob B.", as on one node.
+func TestClusterTokenNamesAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	a := startServe(t, "--redis-url", srv.URL(0), "--node-id", "A").addr
+	b := startServe(t, "--redis-url", srv.URL(0), "--node-id", "B").addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := dialAs(ctx, t, a, "alice", "a1")
+	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "bob", Name: "Bob B."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := client.Dial(ctx, client.Config{URL: "ws://" + b + "/v1/signal", Token: tok, DeviceID: "b1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob", Name: "Bobby"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Invitees[0].User.Name; n != "Bob B." {
+		t.Fatalf("invitee name on the owner: %q, want bob's token name", n)
 	}
 }

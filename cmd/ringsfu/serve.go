@@ -186,7 +186,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		log.Warn().Err(err).Msg("signaling shutdown incomplete")
 	}
 	if cn != nil {
-		if err := cn.node.HandOver(sctx); err != nil {
+		if err := cn.node.HandOver(sctx, cn.relay); err != nil {
 			log.Warn().Err(err).Msg("cluster hand-over incomplete")
 		}
 	}

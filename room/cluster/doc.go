@@ -28,7 +28,9 @@
 //	P nodes             set of node ids (a dead node stays until its calls are adopted)
 //	P inbox:{node}      stream of relayed messages  PX 5 min, MAXLEN ~ InboxMax
 //	P presence:{user}   hash device → "node/session"  PX GarbageTTL
-//	P resume:{session}  hash user, device, claim, node  PX 1 h (signaling)
+//	P resume:{session}  hash user, device, claim, node, at (start, Redis ms)  PX 1 h (signaling)
+//	P ended:{user}:{device}  string Redis ms   PX GarbageTTL   sessions before it do not resume
+//	P name:{user}       string token name   PX GarbageTTL   the user's own name, for every node
 //
 // Times that decide correctness (lease expiry, heartbeat freshness, deadline
 // due-ness) are all Redis's: TTLs run on the Redis clock, heartbeats carry
@@ -118,7 +120,13 @@
 // any write it attempts meanwhile is fenced, and before that renewal it
 // already serves nothing from its copy: Node.Valid (room.Ownership) knows
 // by the node's own clock that the lease may have lapsed (9/10 of LeaseTTL
-// after the last successful renewal), so requests go to the new owner. The restored room tells every member
+// after the last successful renewal), so requests go to the new owner.
+// A room also persists before each event it sends to another device, and
+// drops its snapshot (DropSnapshot) before telling anyone the call ended,
+// so no takeover restores a state older than one a client saw. A device
+// that signs in while its call has no owner (Orphaned: a slot whose call
+// has a snapshot but no lease) adopts the call on that node at once, so a
+// resume right after a death or a drain finds its call. The restored room tells every member
 // mediaReset {callID, reason: "ownerChanged"} (room.ResetOwnerChanged), and
 // again when a member's device attaches, until it publishes on the new node.
 //
@@ -127,8 +135,10 @@
 // On shutdown the node Freezes (closing its rooms changes no shared
 // state; it takes no new call and reports draining), the server closes its
 // WebSockets with 1001 and its rooms, then HandOver releases every lease
-// (compare-and-delete; snapshots stay) and deletes the node's heartbeat
-// key, so other nodes adopt its calls at their next scan (about 1.5 s).
+// (compare-and-delete; snapshots stay), sends each call to the live,
+// non-draining node with the fewest calls (relay message KindAdopt), which
+// adopts it at once, and deletes the node's heartbeat key, so other nodes
+// adopt at their next scan (about 1.5 s) whatever could not be sent.
 //
 // # Relay (relay.go)
 //
@@ -158,7 +168,11 @@
 // lives (connected or in grace) takes it over through the relay
 // (signaling's sig.takeSession); a session whose node is gone is moved
 // with MoveResume, compare-and-set on the node and only from a node whose
-// heartbeat is gone, so one session is resumed once.
+// heartbeat is gone, so one session is resumed once. When the node that
+// adopted a call ends a member that did not come back within the resume
+// grace, it marks the device (EndResumes): MoveResume then refuses every
+// record of that device that began before the mark, so a late resume is a
+// new session, as on one node.
 //
 // # Redis outage
 //

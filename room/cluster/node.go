@@ -147,7 +147,7 @@ func (n *Node) Own(call room.CallID) error {
 	start := time.Now()
 	l, err := n.s.Acquire(context.Background(), call)
 	if errors.Is(err, ErrHeld) {
-		return fmt.Errorf("%w: %v", room.ErrConflict, err)
+		return fmt.Errorf("%w: %v", room.ErrElsewhere, err)
 	}
 	if err != nil {
 		return err

@@ -37,6 +37,31 @@ func (s *Store) SetPresence(ctx context.Context, user, device, session string) e
 	return wrap("set presence", err)
 }
 
+func (s *Store) nameKey(user string) string { return s.key("name", user) }
+
+// SetName records the name user's own token carries (empty: named by its
+// id), so that every node shows it as the node the user signed in to does.
+func (s *Store) SetName(ctx context.Context, user, name string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap("set name", s.rdb.Set(ctx, s.nameKey(user), name, s.cfg.GarbageTTL).Err())
+}
+
+// NameOf returns the name SetName recorded for user; ok is false when
+// none is.
+func (s *Store) NameOf(ctx context.Context, user string) (name string, ok bool, err error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	name, err = s.rdb.Get(ctx, s.nameKey(user)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap("name of", err)
+	}
+	return name, true, nil
+}
+
 // clearPresenceScript: KEYS presence; ARGV device, value or node prefix.
 var clearPresenceScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -104,6 +129,17 @@ func (s *Store) DevicesOf(ctx context.Context, user string) ([]Presence, error) 
 	return out, nil
 }
 
+// keepResumeScript: KEYS resume; ARGV user, device, claim, node, ttl ms.
+// The record's "at" (Redis time, ms) is when the session began: it is set
+// once, so that it stays across moves and sign-ins.
+var keepResumeScript = redis.NewScript(`
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'device', ARGV[2], 'claim', ARGV[3], 'node', ARGV[4])
+redis.call('HSETNX', KEYS[1], 'at', t[1] * 1000 + math.floor(t[2] / 1000))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`)
+
 // KeepResume stores what session needs to resume on any node (whose it
 // is, the call its token is restricted to, and this node as its home) with
 // lifetime ttl: GarbageTTL while the session is connected, the resume
@@ -111,13 +147,27 @@ func (s *Store) DevicesOf(ctx context.Context, user string) ([]Presence, error) 
 func (s *Store) KeepResume(ctx context.Context, session, user, device, claim string, ttl time.Duration) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	key := s.resumeKey(session)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "user", user, "device", device, "claim", claim, "node", s.cfg.NodeID)
-		p.PExpire(ctx, key, ttl)
-		return nil
-	})
-	return wrap("keep resume", err)
+	return wrap("keep resume", keepResumeScript.Run(ctx, s.rdb, []string{s.resumeKey(session)},
+		user, device, claim, s.cfg.NodeID, ms(ttl)).Err())
+}
+
+func (s *Store) endedKey(user, device string) string { return s.key("ended", user, device) }
+
+// endResumesScript: KEYS ended; ARGV ttl ms. Marks now (Redis time, ms).
+var endResumesScript = redis.NewScript(`
+local t = redis.call('TIME')
+redis.call('SET', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000), 'PX', ARGV[1])
+return 1
+`)
+
+// EndResumes ends, for resuming, every session of user's device that began
+// before now: a node that adopted a call ended the device's membership
+// because it did not come back within the grace, so the session it had on
+// a node that is gone must not resume (MoveResume refuses it).
+func (s *Store) EndResumes(ctx context.Context, user, device string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap("end resumes", endResumesScript.Run(ctx, s.rdb, []string{s.endedKey(user, device)}, ms(s.cfg.GarbageTTL)).Err())
 }
 
 // ResumeOf returns a session's resume record; the error wraps
@@ -139,10 +189,18 @@ func (s *Store) ResumeOf(ctx context.Context, session string) (user, device, cla
 // moveResumeScript: KEYS resume; ARGV from, to, ttl ms, prefix. A
 // session moves only from a node whose heartbeat is gone: a live node
 // gives its sessions up itself (signaling's take-over), and a session that
-// ended there has no record.
+// ended there has no record. A session ended since it began by EndResumes
+// (its device's membership ended on the node that adopted its call) loses
+// its record instead.
 var moveResumeScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'node')
 if not cur then return {0, ''} end
+local rec = redis.call('HMGET', KEYS[1], 'user', 'device', 'at')
+local ended = redis.call('GET', ARGV[4] .. 'ended:' .. rec[1] .. ':' .. rec[2])
+if ended and rec[3] and tonumber(ended) >= tonumber(rec[3]) then
+  redis.call('DEL', KEYS[1])
+  return {0, ''}
+end
 if cur ~= ARGV[1] then return {0, cur} end
 if redis.call('EXISTS', ARGV[4] .. 'node:' .. cur) == 1 then return {0, cur} end
 redis.call('HSET', KEYS[1], 'node', ARGV[2])

@@ -272,6 +272,7 @@ var errorCodes = []struct {
 	{"not_permitted", room.ErrNotPermitted},
 	{"busy", room.ErrBusy},
 	{"conflict", room.ErrConflict},
+	{"too_large", room.ErrTooLarge},
 	{"fenced", ErrFenced},
 	{"unavailable", room.ErrUnavailable},
 }

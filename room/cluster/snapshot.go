@@ -44,6 +44,21 @@ func (s *Store) SaveSnapshot(ctx context.Context, l Lease, data []byte, users []
 	return wrap("save snapshot", saveScript.Run(ctx, s.rdb, keys, args...).Err())
 }
 
+// dropScript: KEYS lease, snap; ARGV value.
+var dropScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED') end
+return redis.call('DEL', KEYS[2])
+`)
+
+// DropSnapshot removes the call's snapshot if l is current (the call is
+// ending: a node that adopts it then finds nothing to restore and cleans
+// it up); else it fails with ErrFenced.
+func (s *Store) DropSnapshot(ctx context.Context, l Lease) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap("drop snapshot", dropScript.Run(ctx, s.rdb, []string{s.leaseKey(l.Call), s.snapKey(l.Call)}, l.value()).Err())
+}
+
 // LoadSnapshot returns the last snapshot saved for a call; ok is false when
 // there is none (the call ended, or never saved).
 func (s *Store) LoadSnapshot(ctx context.Context, call room.CallID) (data []byte, ok bool, err error) {

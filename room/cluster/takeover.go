@@ -5,16 +5,20 @@ import (
 	"errors"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ringsfu/ringsfu/room"
 )
 
 var _ room.Persister = (*Node)(nil)
 
-// Persist implements room.Persister: the call's snapshot is stored, fenced
-// by this node's lease. It runs on the room's loop (one Redis round trip).
+// Persist implements room.Persister: the call's snapshot is stored (or,
+// for a call that is ending, removed), fenced by this node's lease. It runs on the room's loop (one Redis round trip).
 func (n *Node) Persist(call room.CallID, data []byte, users []room.UserID) {
 	l, err := n.lease(call)
-	if err == nil {
+	if err == nil && data == nil {
+		err = n.s.DropSnapshot(context.Background(), l)
+	} else if err == nil {
 		err = n.s.SaveSnapshot(context.Background(), l, data, users)
 	}
 	if err != nil && !errors.Is(err, errFrozen) {
@@ -119,12 +123,20 @@ func (n *Node) Freeze() {
 	n.mu.Unlock()
 }
 
+// KindAdopt is the relay message a node that shuts down sends to another
+// node for each call it hands over: its body is the call id, and the
+// receiver adopts that call at once (Node.Adopt) instead of at its next
+// scan for dead nodes.
+const KindAdopt = "cluster.adopt"
+
 // HandOver gives every call this node owns to the cluster: each lease is
-// released (compare-and-delete; the snapshot stays) and the node's
-// heartbeat removed, so that the other nodes see it gone and adopt its
-// calls at their next scan, without waiting for a lease TTL. Call it after
-// Freeze, once the rooms here are closed.
-func (n *Node) HandOver(ctx context.Context) error {
+// released (compare-and-delete; the snapshot stays), each call is sent to
+// a live node that is not draining, which adopts it at once (KindAdopt,
+// through r; the least loaded first, spreading the calls), and the node's
+// heartbeat is removed, so that the other nodes see it gone and adopt at
+// their next scan whatever was not sent. Call it after Freeze, once the
+// rooms here are closed. A nil r leaves every call to the scans.
+func (n *Node) HandOver(ctx context.Context, r *Relay) error {
 	n.mu.Lock()
 	ls := make([]Lease, 0, len(n.leases))
 	for _, l := range n.leases {
@@ -139,9 +151,78 @@ func (n *Node) HandOver(ctx context.Context) error {
 			first = err
 		}
 	}
+	sent := 0
+	if r != nil && len(ls) > 0 {
+		sent = n.sendCalls(ctx, r, ls)
+	}
 	if err := n.s.Leave(ctx); err != nil && first == nil {
 		first = err
 	}
-	n.log.Info().Int("calls", len(ls)).Msg("calls handed over")
+	n.log.Info().Int("calls", len(ls)).Int("sent", sent).Msg("calls handed over")
 	return first
+}
+
+// sendCalls tells live, fresh, non-draining nodes to adopt the calls of
+// ls, each to the node with the fewest calls so far, and returns how many
+// were sent.
+func (n *Node) sendCalls(ctx context.Context, r *Relay, ls []Lease) int {
+	live, _, err := n.s.Nodes(ctx)
+	if err != nil {
+		n.log.Warn().Err(err).Msg("hand-over: list nodes")
+		return 0
+	}
+	var cands []NodeInfo
+	for _, ni := range live {
+		if ni.ID != n.s.NodeID() && ni.Fresh && !ni.Load.Draining {
+			cands = append(cands, ni)
+		}
+	}
+	sent := 0
+	for _, l := range ls {
+		if len(cands) == 0 {
+			break
+		}
+		best := 0
+		for i, c := range cands {
+			if c.Load.Calls < cands[best].Load.Calls {
+				best = i
+			}
+		}
+		if err := r.SendTo(ctx, cands[best].ID, KindAdopt, []byte(l.Call)); err != nil {
+			n.log.Warn().Err(err).Str("call_id", string(l.Call)).Str("node", cands[best].ID).Msg("hand-over: send call")
+			continue
+		}
+		cands[best].Load.Calls++
+		sent++
+	}
+	return sent
+}
+
+// orphanSlotScript: ARGV prefix, user. The call of the user's slot when
+// that call has no lease but a snapshot (it can be taken over); nil
+// otherwise.
+var orphanSlotScript = redis.NewScript(`
+local v = redis.call('GET', ARGV[1] .. 'busy:' .. ARGV[2])
+if not v then return false end
+local c = string.match(v, '^([^|]+)|')
+if not c then return false end
+if redis.call('EXISTS', ARGV[1] .. 'call:' .. c .. ':lease') == 1 then return false end
+if redis.call('EXISTS', ARGV[1] .. 'call:' .. c .. ':snap') == 0 then return false end
+return c
+`)
+
+// Orphaned returns the call u holds a slot in when nobody owns that call
+// but its snapshot lets a node take it over (its owner died, or handed it
+// over, and no node adopted it yet); ok is false otherwise.
+func (n *Node) Orphaned(ctx context.Context, u room.UserID) (room.CallID, bool, error) {
+	ctx, cancel := n.s.op(ctx)
+	defer cancel()
+	c, err := orphanSlotScript.Run(ctx, n.s.rdb, nil, n.s.cfg.Prefix, string(u)).Text()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap("orphaned slot", err)
+	}
+	return room.CallID(c), true, nil
 }

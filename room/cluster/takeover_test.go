@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,4 +60,59 @@ func TestTakeoverMidRing(t *testing.T) {
 		t.Fatalf("bob's slot after the old owner closed: %+v %v", sl, ok)
 	}
 	t.Logf("takeover %v after the owner stopped; ring timeout %v late, fired once", took, late)
+}
+
+// TestHandOverSendsCallsDirectly: a node that shuts down (Freeze, rooms
+// closed, HandOver) sends its call to a live node, which adopts it at once:
+// the nodes here scan for dead nodes only every 15 s, so only the direct
+// hand-over can move the call within the test's 5 s.
+func TestHandOverSendsCallsDirectly(t *testing.T) {
+	p := testPrefix(t)
+	ctx := ctxT(t)
+	cfg := Config{NodeTTL: 30 * time.Second}
+	a := startClusterNode(t, newStore(t, p, "A", cfg), NodeConfig{})
+	b := startClusterNode(t, newStore(t, p, "B", cfg), NodeConfig{})
+	rctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	defer func() { cancel(); <-done }()
+	var adopts sync.WaitGroup
+	defer adopts.Wait()
+	rb := NewRelay(b.node.Store(), 3*time.Second, func(m Message) {
+		if m.Kind != KindAdopt {
+			return
+		}
+		adopts.Add(1)
+		go func() {
+			defer adopts.Done()
+			if _, err := b.node.Adopt(rctx, room.CallID(m.Body)); err != nil {
+				t.Errorf("adopt: %v", err)
+			}
+		}()
+	})
+	if err := rb.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go func() { defer close(done); rb.Run(rctx) }()
+	for _, n := range []*clusterNode{a, b} {
+		if err := n.node.Store().Heartbeat(ctx, Load{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := do(t, func(r room.Reply) { a.mgr.Invite(who("alice"), invite(time.Minute, "bob"), r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.(room.InviteResult).CallID
+	a.node.Freeze()
+	a.mgr.Close()
+	start := time.Now()
+	if err := a.node.HandOver(ctx, NewRelay(a.node.Store(), 3*time.Second, func(Message) {})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "B to adopt the handed-over call", func() bool { return b.mgr.Owns(id) })
+	_, state := b.mgr.Attach(who("alice"))
+	if state == nil || state.CallID != id || len(state.Invitees) != 1 {
+		t.Fatalf("call state on B: %+v", state)
+	}
+	t.Logf("call adopted %v after the hand-over began", time.Since(start))
 }

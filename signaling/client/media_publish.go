@@ -219,6 +219,12 @@ func (s *Session) attachTrack(p *Publication, first webrtc.TrackLocal) error {
 // negotiatePublisher runs one offer/answer on the publisher PC; the caller
 // holds pubMu. A refused offer is rolled back.
 func (s *Session) negotiatePublisher(ctx context.Context, opts *webrtc.OfferOptions) error {
+	return s.negotiatePublisherWith(ctx, opts, nil)
+}
+
+// negotiatePublisherWith is negotiatePublisher; onReply, if set, runs when
+// the offer's reply arrives, in order with the server's events.
+func (s *Session) negotiatePublisherWith(ctx context.Context, opts *webrtc.OfferOptions, onReply func()) error {
 	pcs := s.cur()
 	offer, err := pcs.pub.CreateOffer(opts)
 	if err != nil {
@@ -242,7 +248,7 @@ func (s *Session) negotiatePublisher(ctx context.Context, opts *webrtc.OfferOpti
 	}
 	s.mu.Unlock()
 	var res signaling.SDPResult
-	if err := s.cl.Load().Request(ctx, signaling.TypeOffer, req, &res); err != nil {
+	if err := s.cl.Load().request(ctx, signaling.TypeOffer, req, &res, onReply); err != nil {
 		if rbErr := pcs.pub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
 			s.log.Debug().Err(rbErr).Msg("publisher rollback")
 		}

@@ -195,13 +195,40 @@ func (s *Session) rebuild(reason string) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	if err := s.negotiatePublisher(ctx, nil); err != nil {
+	var cut uint64 // server events up to this one came before the offer's reply
+	mark := func() {
+		s.mu.Lock()
+		cut = s.seq
+		s.mu.Unlock()
+	}
+	if err := s.negotiatePublisherWith(ctx, nil, mark); err != nil {
 		s.log.Warn().Err(err).Msg("media reset: publisher offer")
 		return
 	}
+	s.voidResetsBefore(cut)
 	for _, p := range pubs {
 		s.startRTCP(p)
 	}
+}
+
+// voidResetsBefore drops queued server mediaReset events received before
+// the reply to the publisher offer of a rebuild (seq <= cut): the server
+// sent them before it took that offer, so they concern media older than
+// the rebuild (e.g. a call taken over tells a member ownerChanged both
+// when restored and when the member's device attaches), and acting on one
+// would throw away the media the server is building from the offer.
+func (s *Session) voidResetsBefore(cut uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.queue[:0:0]
+	for _, q := range s.queue {
+		if q.seq != 0 && q.seq <= cut && q.ev.Type == signaling.TypeMediaReset {
+			s.log.Debug().Msg("mediaReset sent before the rebuild's offer was taken: voided")
+			continue
+		}
+		kept = append(kept, q)
+	}
+	s.queue = kept
 }
 
 // Reset asks the server to drop this member's media and starts it again

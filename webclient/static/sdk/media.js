@@ -87,6 +87,8 @@ export class MediaSession extends Emitter {
     this._gen = 0;
     /** True while a reset the session asked for waits for its result. */
     this._asking = false;
+    /** Set while the publisher offer of a rebuild awaits its reply (see handleSignal). */
+    this._rebuildOffer = null;
     this._lastAsk = 0;
     this._backoffMs = 0;
     this._createPeerConnections();
@@ -244,6 +246,11 @@ export class MediaSession extends Emitter {
     // While a reset the session asked for waits for its result, the
     // server's events belong to the media being dropped (PROTOCOL.md §9).
     if (this._asking) return;
+    // A reset that arrives while the publisher offer of a rebuild awaits
+    // its reply was sent before the server took that offer: it concerns
+    // the media being replaced (a call taken over tells ownerChanged both
+    // when restored and when the device attaches) and is void.
+    if (type === 'mediaReset' && this._rebuildOffer) return;
     if (type === 'mediaReset') {
       this._rebuild(data.reason || 'server');
     } else if (type === 'publisherLayers') {
@@ -349,7 +356,12 @@ export class MediaSession extends Emitter {
       this._published.set(transceiver, p);
     }
     this.emit('mediaReset', { callID: this.callID, reason });
-    if (published.length > 0) this._negotiatePublisher().catch((err) => this.emit('error', err));
+    if (published.length > 0) {
+      const mark = {};
+      this._rebuildOffer = mark;
+      const replied = () => { if (this._rebuildOffer === mark) this._rebuildOffer = null; };
+      this._negotiatePublisher(replied).catch((err) => { replied(); this.emit('error', err); });
+    }
   }
 
   _assertOpen() {
@@ -418,7 +430,8 @@ export class MediaSession extends Emitter {
     }
   }
 
-  _negotiatePublisher() {
+  /** @param {() => void} [onReply] runs once the offer's reply (or error) is handled. */
+  _negotiatePublisher(onReply) {
     return this._pub.enqueue(async () => {
       this._assertOpen();
       const pc = this.publisher;
@@ -433,7 +446,9 @@ export class MediaSession extends Emitter {
         res = await this.client.request('offer', {
           callID: this.callID, target: 'publisher', sdp: pc.localDescription.sdp, tracks,
         });
+        onReply?.();
       } catch (err) {
+        onReply?.();
         if (!this.closed && pc.signalingState === 'have-local-offer') {
           await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
         }

@@ -89,6 +89,13 @@ export async function startServer({ name = 'server', args = [], ca = null } = {}
     port,
     udpPort,
     logPath,
+    /** Kills the process with SIGKILL (a crash) and waits for it to exit. */
+    async kill() {
+      if (!exited) {
+        proc.kill('SIGKILL');
+        await exit;
+      }
+    },
     async stop() {
       if (!exited) {
         proc.kill('SIGTERM');
