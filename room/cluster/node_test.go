@@ -207,7 +207,9 @@ func TestNodeReclaimsAfterRedisRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	p := testPrefix(t)
 	lost := make(chan room.CallID, 1)
-	s := openOn(t, srv, p, "A", Config{LeaseTTL: 300 * time.Millisecond, OpTimeout: 200 * time.Millisecond})
+	// OpTimeout leaves room for a starved -race run: 200 ms timed out the
+	// reserve below once on a busy CI machine.
+	s := openOn(t, srv, p, "A", Config{LeaseTTL: 300 * time.Millisecond, OpTimeout: time.Second})
 	n := NewNode(s, NodeConfig{LeaseLost: func(c room.CallID) { lost <- c }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -229,9 +231,17 @@ func TestNodeReclaimsAfterRedisRestart(t *testing.T) {
 		t.Fatalf("node dropped %s after a Redis restart", c)
 	default:
 	}
-	if ok, err := n.ReserveRing("bob", "c1"); !ok || err != nil {
-		t.Fatalf("reserve after reclaim: %v %v", ok, err)
-	}
+	// The pool may still be dialling after the restart: a reserve that
+	// fails with unavailable is retried; one that says busy is wrong.
+	var ok bool
+	var err error
+	waitFor(t, 5*time.Second, "a ring reserve after the reclaim", func() bool {
+		ok, err = n.ReserveRing("bob", "c1")
+		if err == nil && !ok {
+			t.Fatalf("reserve after reclaim: bob busy")
+		}
+		return ok && err == nil
+	})
 }
 
 // TestNodeResyncsAfterEmptyRestart restarts redis-server (empty) under a
