@@ -6,7 +6,7 @@
 
 import { RingsfuClient, Emitter, RingsfuError } from '/sdk/ringsfu.js';
 import { SpeakerDetector } from './speaker.js';
-import { asUser, dedupe, errorText, CALLEE_STATE_TEXT } from './model.js';
+import { asUser, dedupe, errorText, errorDetail, CALLEE_STATE_TEXT } from './model.js';
 import { callMethods } from './callkit-call.js';
 import { mediaMethods } from './callkit-media.js';
 import { Recents } from './recents.js';
@@ -60,6 +60,8 @@ export class CallKit extends Emitter {
     this.user = null;
     /** Message on the sign-in screen (why we are there). */
     this.signInMessage = '';
+    /** The technical detail of signInMessage (shown behind "details"). */
+    this.signInDetail = '';
     /** @type {object[]} Invitations ringing here, oldest first; the first is shown. */
     this.incomingQueue = [];
     /** Outgoing call being placed: {callID, type, callees: [{user, state}]}. */
@@ -156,6 +158,7 @@ export class CallKit extends Emitter {
     this._wire(client);
     this.conn = 'connecting';
     this.signInMessage = '';
+    this.signInDetail = '';
     this._setView('connecting');
     this.changed('conn');
     let hello;
@@ -165,7 +168,8 @@ export class CallKit extends Emitter {
       this._unwire();
       this.client = null;
       this.conn = 'closed';
-      this.signInMessage = `Could not sign in: ${err.message || err.code}`;
+      this.signInMessage = `Could not sign in. ${errorText(err)}`;
+      this.signInDetail = errorDetail(err);
       this._setView('signin');
       this.changed('conn');
       throw err;
@@ -205,6 +209,7 @@ export class CallKit extends Emitter {
     this.user = null;
     this.conn = 'idle';
     this.signInMessage = message;
+    this.signInDetail = '';
     this._setView('signin');
     this.changed('conn', 'incoming', 'outgoing', 'call');
   }
@@ -324,7 +329,7 @@ export class CallKit extends Emitter {
     } catch (err) {
       this.outgoing = null;
       this._releaseLocal();
-      this._showEnded({ title: 'Call failed', detail: errorText(err), kind: 'error' });
+      this._showEnded({ title: 'Call failed', detail: errorText(err), technical: errorDetail(err), kind: 'error' });
       throw err;
     }
     if (!this.outgoing || this.outgoing.canceled) {
@@ -351,7 +356,7 @@ export class CallKit extends Emitter {
       this.client.cancel({ callID: res.callID }).catch(() => {});
       this.client.leave(res.callID).catch(() => {});
       this._releaseLocal();
-      this._showEnded({ title: 'Call failed', detail: errorText(err), kind: 'error' });
+      this._showEnded({ title: 'Call failed', detail: errorText(err), technical: errorDetail(err), kind: 'error' });
       throw err;
     }
     if (!this.outgoing || this.outgoing.callID !== res.callID) return res.callID;
@@ -458,7 +463,7 @@ export class CallKit extends Emitter {
     } catch (err) {
       this.incomingQueue = this.incomingQueue.filter((i) => i !== inv);
       this._releaseLocal();
-      this._showEnded({ title: 'Could not join', detail: errorText(err), kind: 'error' });
+      this._showEnded({ title: 'Could not join', detail: errorText(err), technical: errorDetail(err), kind: 'error' });
       return;
     }
     this.incomingQueue = this.incomingQueue.filter((i) => i !== inv);

@@ -59,7 +59,8 @@ async function boot() {
   const opts = { ...pre, ...urlOpts, callConfig: { ...(pre.callConfig || {}), ...(urlOpts.callConfig || {}) } };
   const token = opts.token;
   delete opts.token;
-  const dev = token ? false : await isDevServer();
+  // A dev server keeps its dev sign-in form even when a #token fails.
+  const dev = await isDevServer();
   const ui = mount(root, { ...opts, devSignIn: dev });
 
   const api = {

@@ -21,14 +21,39 @@ export function dedupe(users) {
   return users.filter((u) => u.id && !seen.has(u.id) && seen.add(u.id));
 }
 
+/**
+ * What each error code (PROTOCOL.md §2, and the SDK's own) means to a person.
+ * The technical detail (code and server message) goes behind a "details"
+ * disclosure: see errorDetail.
+ */
+export const ERROR_TEXT = {
+  bad_request: 'Something in the request was not valid.',
+  unauthorized: 'Your sign-in is not valid or has expired. Sign in again.',
+  not_found: 'That call or person could not be found. The call may have ended.',
+  not_permitted: 'You are not allowed to do that in this call.',
+  busy: 'You are already in a call.',
+  conflict: 'That clashes with something that just happened. Try again.',
+  rate_limited: 'Too many requests in a short time. Wait a moment and try again.',
+  too_large: 'That is more than the server allows (too many people or too much data).',
+  unavailable: 'The service is not available right now. Try again in a moment.',
+  internal: 'Something went wrong on the server. Try again.',
+  timeout: 'The server did not answer in time. Check your connection and try again.',
+  disconnected: 'You are not connected to the server. Check your connection.',
+  closed: 'The connection was closed.',
+};
+
+/** A sentence a person understands for an error (no jargon). */
 export function errorText(err) {
-  const code = err?.code;
-  const map = {
-    busy: 'You are already in a call.', not_permitted: 'Not permitted.', not_found: 'Not found.',
-    bad_request: err?.message || 'Invalid request.', timeout: 'The server did not answer.',
-    disconnected: 'Not connected.', conflict: err?.message || 'Conflict.', rate_limited: 'Too many requests; try again.',
-  };
-  return map[code] || err?.message || String(err);
+  if (ERROR_TEXT[err?.code]) return ERROR_TEXT[err.code];
+  if (err?.name === 'TypeError' || /fetch|network/i.test(err?.message || '')) return 'Could not reach the server. Check your connection.';
+  return 'Something went wrong. Try again.';
+}
+
+/** The technical detail of an error, for a "details" disclosure. */
+export function errorDetail(err) {
+  if (!err) return '';
+  const msg = err.message && err.message !== err.code ? err.message : '';
+  return [err.code, msg].filter(Boolean).join(': ') || String(err);
 }
 
 export function reasonText(reason) {
@@ -44,7 +69,7 @@ export function outgoingSummary(out, reason) {
   if (states.size === 1) {
     const [s] = states;
     if (s === 'declined') return { title: one ? 'Call declined' : 'Call declined', detail: `${names} declined the call`, kind: 'declined', state: s };
-    if (s === 'busy') return { title: one ? `${names} is busy` : 'Everyone is busy', detail: one ? 'They are in another call. Try again later.' : names, kind: 'busy', state: s };
+    if (s === 'busy') return { title: one ? `${names} is busy` : 'Everyone is busy', detail: one ? `${names} cannot take your call right now. Try again later.` : names, kind: 'busy', state: s };
     if (s === 'timeout' || s === 'waiting') return { title: 'No answer', detail: `${names} did not answer`, kind: 'noAnswer', state: 'timeout' };
     if (s === 'canceled') return { title: 'Call canceled', detail: names, kind: 'info', state: s };
   }

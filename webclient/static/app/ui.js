@@ -78,6 +78,8 @@ export class CallUI {
       || (name === 'ended' && parts.has('ended'))
       || (name === 'signin' && parts.has('conn'))
       || (name === 'home' && (parts.has('conn') || parts.has('call') || parts.has('options') || parts.has('recents')));
+    if (name !== this._screen || k.view !== this._view) this.clearToasts();
+    this._view = k.view;
     if (rebuild) this.renderScreen(name);
     this.updateSounds();
     this.updateBanner();
@@ -97,14 +99,27 @@ export class CallUI {
     if (show) replaceChildren(this.banner, h('span', { class: 'rf-spinner', 'aria-hidden': 'true' }), 'Reconnecting…');
   }
 
+  /**
+   * Shows a short message in the one toast place (top centre, under
+   * dialogs). Toasts are cleared when the screen changes, except those
+   * raised in the same turn as the change (they explain it, e.g. "Bob
+   * canceled the call").
+   */
   toast(text, kind = 'info') {
     const t = h('div', { class: `rf-toast rf-toast-${kind}`, text });
+    t._fresh = true;
+    queueMicrotask(() => { t._fresh = false; });
     this.toasts.append(t);
     while (this.toasts.children.length > 4) this.toasts.firstChild.remove();
     setTimeout(() => {
       t.classList.add('rf-toast-out');
       setTimeout(() => t.remove(), 300);
     }, 3500);
+  }
+
+  /** Removes the toasts of the previous screen. */
+  clearToasts() {
+    for (const t of [...this.toasts.children]) if (!t._fresh) t.remove();
   }
 
   renderScreen(name) {
@@ -137,7 +152,8 @@ export class CallUI {
   signInScreen() {
     const k = this.kit;
     const dev = !!this.hooks.devSignIn;
-    const msg = k.signInMessage ? h('p', { class: 'rf-msg rf-msg-error', role: 'alert', text: k.signInMessage }) : null;
+    const msg = k.signInMessage ? h('div', { class: 'rf-msg rf-msg-error', role: 'alert' },
+      h('p', { text: k.signInMessage }), detailsOf(k.signInDetail)) : null;
     let form;
     if (dev) {
       const saved = safeJSON(localStorage.getItem('ringsfu.devUser')) || {};
@@ -328,10 +344,17 @@ export class CallUI {
       h('div', { class: 'rf-ringer' },
         h('div', { class: `rf-ended-icon rf-ended-${e.kind || 'info'}`, html: iconFor[e.kind] || icons.hangup }),
         h('h1', { id: 'rf-ended-title', class: 'rf-caller', text: e.title }),
-        h('p', { id: 'rf-ended-detail', class: 'rf-sub', text: e.detail || '' })),
+        h('p', { id: 'rf-ended-detail', class: 'rf-sub', text: e.detail || '' }),
+        detailsOf(e.technical)),
       h('div', { class: 'rf-answer' },
         h('button', { type: 'button', class: 'rf-btn rf-btn-secondary', 'data-autofocus': true, text: 'Back', onClick: () => k.dismissEnded() })));
   }
+}
+
+/** A "Details" disclosure with the technical text of an error (or null). */
+function detailsOf(text) {
+  if (!text) return null;
+  return h('details', { class: 'rf-details' }, h('summary', { text: 'Details' }), h('code', { text }));
 }
 
 function safeJSON(s) {

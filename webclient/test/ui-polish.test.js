@@ -1,0 +1,129 @@
+// Browser tests of the call UI's polish items (issue 13): icon contrast on
+// the round call buttons, one toast place that covers nothing important
+// and is cleared when the screen changes, error texts a person
+// understands (technical detail behind "Details") with the dev sign-in
+// form kept after a bad #token.
+import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { serverAndBrowser } from './helpers/suite.js';
+import { openApp, waitIn } from './helpers/ui.js';
+import { repoRoot, waitFor } from './helpers/util.js';
+
+let server;
+let chrome;
+
+serverAndBrowser('ui-polish', (s, c) => { server = s; chrome = c; });
+
+/** WCAG contrast of a button's icon colour against its background, computed in the page. */
+function contrastOf(u, selector) {
+  return u.eval((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return null;
+    const cs = getComputedStyle(el);
+    const rgb = (s) => s.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { const x = c / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const a = lum(rgb(cs.color));
+    const b = lum(rgb(cs.backgroundColor));
+    return { ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), color: cs.color, bg: cs.backgroundColor };
+  }, selector);
+}
+
+function assertContrast(c, what) {
+  assert.ok(c, `${what}: button present`);
+  assert.ok(c.ratio >= 3, `${what}: icon contrast ${c.ratio.toFixed(2)}:1 (${c.color} on ${c.bg}) is below WCAG's 3:1`);
+}
+
+/** Boxes of the toasts, the tiles' name labels and the call controls. */
+function boxes(u) {
+  return u.eval(() => {
+    const r = (el) => { const b = el.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; };
+    const vis = (el) => el.offsetParent !== null;
+    return {
+      toasts: [...document.querySelectorAll('.rf-toast')].map(r),
+      labels: [...document.querySelectorAll('.rf-tile-label')].filter(vis).map(r),
+      controls: [...document.querySelectorAll('.rf-controls button')].filter(vis).map(r),
+    };
+  });
+}
+
+const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+test('round call buttons have 3:1 icon contrast; toasts cover no labels or controls, sit under dialogs and clear on screen change', { timeout: 90_000 }, async (t) => {
+  const [ann, ben] = await Promise.all([
+    openApp(chrome.browser, server.origin, 'p-ann', { hash: 'confirmHangUp=1&endedScreenMs=0' }),
+    openApp(chrome.browser, server.origin, 'p-ben', { hash: 'endedScreenMs=0' }),
+  ]);
+  for (const u of [ann, ben]) t.after(() => u.close());
+  await Promise.all([ann.signIn('ann', 'Ann'), ben.signIn('ben', 'Ben')]);
+  await ann.placeCall(['ben'], 'video');
+  await ben.waitView('incoming');
+  assertContrast(await contrastOf(ben, '.rf-round.rf-accept'), 'Accept');
+  assertContrast(await contrastOf(ben, '.rf-incoming .rf-round.rf-danger'), 'Decline');
+  assertContrast(await contrastOf(ann, '.rf-outgoing .rf-round.rf-danger'), 'Cancel');
+  await ben.accept('Ann', 'video');
+  await ann.waitView('call');
+  assertContrast(await contrastOf(ann, '.rf-controls .rf-round.rf-danger'), 'Hang up');
+
+  // A toast with a long text while both tiles show their labels.
+  await ann.waitDecoding('ben');
+  await ann.eval(() => window.__ringsfu.ui.ui.toast('Ben turned your microphone off because the room asked everyone to be quiet', 'warn'));
+  const b = await boxes(ann);
+  assert.equal(b.toasts.length, 1);
+  assert.ok(b.labels.length >= 2, 'both tiles are labelled');
+  for (const l of b.labels) assert.ok(!overlaps(b.toasts[0], l), `toast ${JSON.stringify(b.toasts[0])} covers a name label ${JSON.stringify(l)}`);
+  for (const c of b.controls) assert.ok(!overlaps(b.toasts[0], c), `toast covers a call control ${JSON.stringify(c)}`);
+  await ann.screenshot('ui-toast-call.png');
+
+  // Hang up asks first (confirmHangUp): the dialog's backdrop is above the toast.
+  await ann.page.getByRole('button', { name: 'Hang up' }).click();
+  await ann.page.locator('.rf-dialog').waitFor();
+  const onTop = await ann.eval(() => {
+    const t = document.querySelector('.rf-toast').getBoundingClientRect();
+    const el = document.elementFromPoint(t.x + t.width / 2, t.y + t.height / 2);
+    return !el.closest('.rf-toasts');
+  });
+  assert.ok(onTop, 'the dialog backdrop covers the toast');
+  await ann.page.locator('.rf-dialog').getByRole('button', { name: 'Leave' }).click();
+  await ann.waitView('ended');
+  assert.equal(await ann.page.locator('.rf-toast').count(), 0, 'the call\'s toasts do not carry over onto the ended screen');
+  await ben.waitView('ended');
+});
+
+test('every contract error code has a plain sentence; a bad #token keeps the dev sign-in form with details', { timeout: 60_000 }, async (t) => {
+  const proto = readFileSync(path.join(repoRoot, 'signaling/PROTOCOL.md'), 'utf8');
+  const line = proto.match(/Error codes: ([^.]+)\./)[1];
+  const codes = [...line.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+  assert.ok(codes.length >= 10, `codes from PROTOCOL.md §2: ${codes}`);
+  const u = await openApp(chrome.browser, server.origin, 'p-tok', { hash: 'token=not-a-valid-token' });
+  t.after(() => u.close());
+  const texts = await u.eval(async (list) => {
+    const m = await import('/app/model.js');
+    return list.map((code) => [code, m.errorText({ code, message: `${code}: raw detail` })]);
+  }, [...codes, 'timeout', 'disconnected']);
+  for (const [code, text] of texts) {
+    assert.match(text, /^[A-Z].*\.$/, `${code}: a sentence`);
+    assert.doesNotMatch(text, /raw detail|_/, `${code}: no jargon (${text})`);
+  }
+  assert.equal(new Set(texts.map(([, x]) => x)).size, texts.length, 'one distinct sentence per code');
+
+  // The bad token fails; the dev form stays, the message is plain, the detail is one click away.
+  await waitFor(async () => (await u.page.getByRole('alert').count()) > 0, { what: 'the sign-in error' });
+  await u.waitView('signin');
+  assert.equal(await u.page.getByLabel('User ID').count(), 1, 'the dev sign-in form is kept');
+  const alert = u.page.getByRole('alert');
+  const shown = await alert.locator('p').innerText();
+  assert.match(shown, /Could not sign in/);
+  assert.doesNotMatch(shown, /signature|invalid token|unauthorized/i);
+  assert.equal(await alert.locator('details code').isVisible(), false, 'detail hidden until asked');
+  await alert.locator('summary', { hasText: 'Details' }).click();
+  assert.match(await alert.locator('details code').innerText(), /^unauthorized/);
+  await u.screenshot('ui-signin-error.png');
+  // And the form still signs in.
+  await u.signIn('tok', 'Tok');
+  await waitIn(u, () => window.__ringsfu.state().user?.id === 'tok', null, 'signed in');
+});
