@@ -127,3 +127,37 @@ test('every contract error code has a plain sentence; a bad #token keeps the dev
   await u.signIn('tok', 'Tok');
   await waitIn(u, () => window.__ringsfu.state().user?.id === 'tok', null, 'signed in');
 });
+
+test('calling an unknown user says "Calling…", then "not reachable" after 5 s while still ringing; a signed-in callee shows "Ringing…"', { timeout: 60_000 }, async (t) => {
+  const [amy, bo] = await Promise.all([
+    openApp(chrome.browser, server.origin, 'p-amy', { hash: 'timeoutSeconds=9&endedScreenMs=0' }),
+    openApp(chrome.browser, server.origin, 'p-bo'),
+  ]);
+  for (const u of [amy, bo]) t.after(() => u.close());
+  await Promise.all([amy.signIn('amy', 'Amy'), bo.signIn('bo', 'Bo')]);
+  const status = () => amy.page.locator('.rf-outgoing .rf-calltype');
+
+  // A mistyped id: nobody receives the invitation.
+  const t0 = Date.now();
+  await amy.placeCall(['bo-typo'], 'voice');
+  await amy.waitView('outgoing');
+  assert.equal(await status().getAttribute('data-delivery'), 'calling');
+  assert.match(await status().innerText(), /Calling…/);
+  await waitFor(async () => (await status().getAttribute('data-delivery')) === 'unreachable', { timeoutMs: 15000, what: 'not reachable' });
+  assert.ok(Date.now() - t0 >= 4500, 'not before 5 s');
+  assert.match(await amy.page.locator('.rf-unreachable').innerText(), /bo-typo is not reachable right now/);
+  assert.equal(await amy.eval(() => window.__ringsfu.sound()), 'ringback', 'still ringing until the timeout');
+  await amy.screenshot('ui-not-reachable.png');
+  await amy.waitView('ended', 20000);
+  assert.equal(await amy.page.locator('#rf-ended-title').innerText(), 'Not reachable');
+  await amy.page.getByRole('button', { name: 'Back' }).click();
+
+  // A signed-in callee: "Ringing…" once delivered, never "not reachable".
+  await amy.placeCall(['bo'], 'voice');
+  await bo.waitView('incoming');
+  await waitFor(async () => (await status().getAttribute('data-delivery')) === 'ringing', { what: 'Ringing…' });
+  assert.match(await status().innerText(), /Ringing…/);
+  assert.equal(await amy.page.locator('.rf-unreachable').count(), 0);
+  await bo.page.getByRole('button', { name: 'Decline call from Amy' }).click();
+  await amy.waitView('ended');
+});

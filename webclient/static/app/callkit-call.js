@@ -119,6 +119,7 @@ export const callMethods = {
   },
 
   _onInvitationState({ callID, users }) {
+    if (this.outgoing && this.outgoing.callID === callID) this._outgoingDelivery(users);
     if (!this.call || this.call.callID !== callID) return;
     const next = new Map();
     for (const x of users || []) next.set(x.user.id, { user: asUser(x.user), state: x.state, received: !!x.received });

@@ -6,7 +6,7 @@
 
 import { RingsfuClient, Emitter, RingsfuError } from '/sdk/ringsfu.js';
 import { SpeakerDetector } from './speaker.js';
-import { asUser, dedupe, errorText, errorDetail, CALLEE_STATE_TEXT } from './model.js';
+import { asUser, dedupe, errorText, errorDetail, CALLEE_STATE_TEXT, UNREACHABLE_MS } from './model.js';
 import { callMethods } from './callkit-call.js';
 import { mediaMethods } from './callkit-media.js';
 import { Recents } from './recents.js';
@@ -314,7 +314,11 @@ export class CallKit extends Emitter {
     if (users.length > this.options.maxInvitees) throw new RingsfuError('bad_request', `At most ${this.options.maxInvitees} users per call.`);
     if (!this.canCall) throw new RingsfuError('conflict', 'Already in a call.');
     this._clearEnded();
-    this.outgoing = { callID: null, type, callees: users.map((user) => ({ user, state: 'waiting' })), canceled: false };
+    this.outgoing = { callID: null, type, callees: users.map((user) => ({ user, state: 'waiting', received: false })), canceled: false, reachCheck: false };
+    const out = this.outgoing;
+    // After UNREACHABLE_MS an invitation no device has received yet says so
+    // (the ringing goes on until the timeout, as the contract says).
+    setTimeout(() => { if (this.outgoing === out) { out.reachCheck = true; this.changed('outgoing'); } }, UNREACHABLE_MS);
     this.minimized = false;
     this._setView('outgoing');
     this.changed('outgoing', 'minimized');
@@ -342,7 +346,7 @@ export class CallKit extends Emitter {
     for (const r of res.invitees || []) {
       const c = this.outgoing.callees.find((x) => x.user.id === r.user.id);
       if (c && r.state !== 'waiting') c.state = r.state;
-      if (c) c.user = asUser(r.user);
+      if (c) { c.user = asUser(r.user); c.received ||= !!r.received; }
     }
     this.changed('outgoing');
     // The inviter is in the room already: take its state and start media,
@@ -360,6 +364,7 @@ export class CallKit extends Emitter {
       throw err;
     }
     if (!this.outgoing || this.outgoing.callID !== res.callID) return res.callID;
+    this._outgoingDelivery(st.invitees);
     this._enterCall(st, { ringing: true });
     // Glare merged us into their call, or someone accepted before the
     // snapshot came back: the call is live already.
@@ -400,6 +405,18 @@ export class CallKit extends Emitter {
       const names = users.map((u) => u.name).join(', ');
       this.toast(state === 'busy' ? `${names} is busy` : state === 'declined' ? `${names} declined` : `${names} did not answer`);
     }
+  }
+
+  /** Takes `received` (delivered to a device) from the contract's invitee list. */
+  _outgoingDelivery(invitees) {
+    const out = this.outgoing;
+    if (!out) return;
+    let changed = false;
+    for (const iv of invitees || []) {
+      const c = out.callees.find((x) => x.user.id === iv.user?.id);
+      if (c && iv.received && !c.received) { c.received = true; changed = true; }
+    }
+    if (changed) this.changed('outgoing');
   }
 
   /** The first callee accepted: the calling screen becomes the call. */

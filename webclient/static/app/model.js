@@ -7,6 +7,23 @@ export const CALLEE_STATE_TEXT = {
   timeout: 'No answer', quit: 'Left', removed: 'Removed',
 };
 
+/** How long an undelivered invitation says "Calling…" before "not reachable". */
+export const UNREACHABLE_MS = 5000;
+
+/**
+ * Where an outgoing invitation to one callee stands, from the contract's
+ * `received`: 'calling' (not on any device yet), 'ringing' (delivered),
+ * 'unreachable' (still undelivered after UNREACHABLE_MS), or null once the
+ * callee answered one way or another.
+ */
+export function deliveryOf(callee, out) {
+  if (callee.state !== 'waiting') return null;
+  if (callee.received) return 'ringing';
+  return out.reachCheck ? 'unreachable' : 'calling';
+}
+
+export const DELIVERY_TEXT = { calling: 'Calling…', ringing: 'Ringing…', unreachable: 'Not reachable' };
+
 /**
  * A user as the UI shows it: always an id and a name.
  * @param {string|{id: string, name?: string}} u
@@ -70,13 +87,16 @@ export function outgoingSummary(out, reason) {
     const [s] = states;
     if (s === 'declined') return { title: one ? 'Call declined' : 'Call declined', detail: `${names} declined the call`, kind: 'declined', state: s };
     if (s === 'busy') return { title: one ? `${names} is busy` : 'Everyone is busy', detail: one ? `${names} cannot take your call right now. Try again later.` : names, kind: 'busy', state: s };
+    if ((s === 'timeout' || s === 'waiting') && one && !callees[0].received) {
+      return { title: 'Not reachable', detail: `${names} could not be reached: they may be offline, or the user id may be mistyped.`, kind: 'noAnswer', state: 'unreachable' };
+    }
     if (s === 'timeout' || s === 'waiting') return { title: 'No answer', detail: `${names} did not answer`, kind: 'noAnswer', state: 'timeout' };
     if (s === 'canceled') return { title: 'Call canceled', detail: names, kind: 'info', state: s };
   }
   if (reason && reason !== 'noAnswer') return { title: 'Call ended', detail: reasonText(reason), kind: 'info' };
   return {
     title: 'Nobody answered',
-    detail: callees.map((c) => `${c.user.name}: ${CALLEE_STATE_TEXT[c.state] || c.state}`).join(' · '),
+    detail: callees.map((c) => `${c.user.name}: ${c.state === 'timeout' && !c.received ? 'Not reachable' : CALLEE_STATE_TEXT[c.state] || c.state}`).join(' · '),
     kind: 'noAnswer',
     state: 'mixed',
   };

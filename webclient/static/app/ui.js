@@ -5,7 +5,7 @@
 import { h, replaceChildren, avatar, icons } from './dom.js';
 import { CallView } from './callview.js';
 import { Sounds } from './sounds.js';
-import { CALLEE_STATE_TEXT, asUser } from './model.js';
+import { CALLEE_STATE_TEXT, DELIVERY_TEXT, asUser, deliveryOf } from './model.js';
 import { recentsView } from './recents.js';
 
 const ID_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -310,14 +310,22 @@ export class CallUI {
     const callees = out.callees;
     const one = callees.length === 1;
     const preview = k.local.cam && out.type === 'video' ? this.previewVideo(k.local.cam) : null;
+    // Ringing once any waiting callee's device has it; unreachable when none has it after a while.
+    const states = callees.map((c) => deliveryOf(c, out)).filter(Boolean);
+    const overall = states.includes('ringing') ? 'ringing' : states.includes('unreachable') ? 'unreachable' : 'calling';
     return h('main', { class: 'rf-screen rf-outgoing rf-dark-stage', 'aria-labelledby': 'rf-out-title', dataset: { callType: out.type } },
       preview ? h('div', { class: 'rf-preview-bg' }, preview) : null,
       h('div', { class: 'rf-ringer' },
         h('div', { class: `rf-avatars${one ? '' : ' rf-avatars-group'}` }, callees.slice(0, 4).map((c) => h('div', { class: one ? 'rf-pulse' : '' }, avatar(c.user, one ? 'xl' : 'lg')))),
         h('h1', { id: 'rf-out-title', class: 'rf-caller', text: callees.map((c) => c.user.name).join(', ') }),
-        h('p', { class: 'rf-calltype', role: 'status' }, h('span', { html: out.type === 'video' ? icons.video : icons.phone }), `Calling… (${out.type} call)`),
+        h('p', { class: 'rf-calltype', role: 'status', dataset: { delivery: overall } }, h('span', { html: out.type === 'video' ? icons.video : icons.phone }), `${overall === 'ringing' ? 'Ringing…' : 'Calling…'} (${out.type} call)`),
+        one && overall === 'unreachable' ? h('p', { class: 'rf-sub rf-unreachable', role: 'alert', text: `${callees[0].user.name} is not reachable right now. Still trying…` }) : null,
         one ? null : h('ul', { class: 'rf-callee-states', 'aria-label': 'Invitees' },
-          callees.map((c) => h('li', { dataset: { userId: c.user.id, state: c.state } }, h('span', { text: c.user.name }), h('span', { class: `rf-state rf-state-${c.state}`, text: CALLEE_STATE_TEXT[c.state] || c.state }))))),
+          callees.map((c) => {
+            const d = deliveryOf(c, out);
+            return h('li', { dataset: { userId: c.user.id, state: c.state, delivery: d || '' } }, h('span', { text: c.user.name }),
+              h('span', { class: `rf-state rf-state-${d === 'unreachable' ? 'unreachable' : c.state}`, text: d ? DELIVERY_TEXT[d] : CALLEE_STATE_TEXT[c.state] || c.state }));
+          }))),
       h('div', { class: 'rf-answer' },
         h('div', { class: 'rf-answer-btn' },
           h('button', { type: 'button', class: 'rf-round rf-round-lg rf-danger', 'data-autofocus': true, 'aria-label': 'Cancel call', html: icons.hangup, onClick: () => k.cancelCall() }),
