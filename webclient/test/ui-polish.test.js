@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { serverAndBrowser } from './helpers/suite.js';
-import { openApp, waitIn } from './helpers/ui.js';
+import { openApp, waitIn, PHONE } from './helpers/ui.js';
 import { repoRoot, waitFor } from './helpers/util.js';
 
 let server;
@@ -160,4 +160,28 @@ test('calling an unknown user says "Calling…", then "not reachable" after 5 s 
   assert.equal(await amy.page.locator('.rf-unreachable').count(), 0);
   await bo.page.getByRole('button', { name: 'Decline call from Amy' }).click();
   await amy.waitView('ended');
+});
+
+test('at 360 px the home top bar keeps "Sign out" on one line and the whole name', { timeout: 30_000 }, async (t) => {
+  const dana = await openApp(chrome.browser, server.origin, 'p-dana', { viewport: PHONE });
+  t.after(() => dana.close());
+  await dana.signIn('dana', 'Dana Petrova');
+  const m = await dana.eval(() => {
+    const linesOf = (el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+    };
+    const btn = [...document.querySelectorAll('.rf-topbar button')].find((b) => b.textContent.trim() === 'Sign out');
+    const lines = linesOf(btn);
+    const callLines = [...document.querySelectorAll('.rf-dial .rf-row button')].map((b) => linesOf(b.lastChild));
+    const name = document.querySelector('.rf-me-name');
+    const bar = document.querySelector('.rf-topbar').getBoundingClientRect();
+    return { lines, callLines, nameCut: name.scrollWidth > name.clientWidth, name: name.textContent, barRight: bar.right, btnRight: btn.getBoundingClientRect().right, vw: innerWidth };
+  });
+  assert.equal(m.lines, 1, '"Sign out" on one line');
+  assert.deepEqual(m.callLines, [1, 1], '"Voice call" and "Video call" on one line each');
+  assert.equal(m.nameCut, false, `the name "${m.name}" is shown whole`);
+  assert.ok(m.btnRight <= m.vw, 'Sign out inside the viewport');
+  await dana.screenshot('ui-phone-topbar.png');
 });
