@@ -79,7 +79,23 @@ test('round call buttons have 3:1 icon contrast; toasts cover no labels or contr
   for (const c of b.controls) assert.ok(!overlaps(b.toasts[0], c), `toast covers a call control ${JSON.stringify(c)}`);
   await ann.screenshot('ui-toast-call.png');
 
+  // The Members panel sits beside the grid: no tile is under it.
+  await ann.page.getByRole('button', { name: 'Members (2)' }).click();
+  const beside = async () => ann.eval(() => {
+    const r = (el) => { const b = el.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; };
+    return { panel: r(document.querySelector('.rf-panel')), tiles: [...document.querySelectorAll('.rf-stage .rf-tile')].filter((e) => e.offsetParent).map(r) };
+  });
+  await waitFor(async () => {
+    const { panel, tiles } = await beside();
+    return tiles.length === 2 && tiles.every((x) => !overlaps(panel, x));
+  }, { what: 'the tiles beside the open panel', timeoutMs: 5000 }).catch(async (err) => {
+    throw new Error(`${err.message}: ${JSON.stringify(await beside())}`);
+  });
+  await ann.screenshot('ui-panel-beside.png');
+  await ann.page.getByRole('button', { name: 'Close members' }).click();
+
   // Hang up asks first (confirmHangUp): the dialog's backdrop is above the toast.
+  await ann.eval(() => window.__ringsfu.ui.ui.toast('Ben joined'));
   await ann.page.getByRole('button', { name: 'Hang up' }).click();
   await ann.page.locator('.rf-dialog').waitFor();
   const onTop = await ann.eval(() => {

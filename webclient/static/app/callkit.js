@@ -153,7 +153,10 @@ export class CallKit extends Emitter {
   async signIn({ token, url, deviceId } = {}) {
     if (!token) throw new RingsfuError('bad_request', 'a token is required');
     if (this.client) this.signOut();
-    const client = new RingsfuClient();
+    // Keep trying to reconnect (with backoff and jitter) for as long as it
+    // takes: within the server's grace the session resumes, after it a new
+    // session comes back; the user is never signed out by a lost server.
+    const client = new RingsfuClient({ reconnectWindowMs: this.options.reconnectWindowMs ?? Infinity });
     this.client = client;
     this._wire(client);
     this.conn = 'connecting';
@@ -258,7 +261,7 @@ export class CallKit extends Emitter {
     if (!hello.resumed) {
       // A fresh session: the server dropped our call membership and invitations.
       if (this.call && (!hello.call || hello.call.callID !== this.call.callID)) {
-        this._finishCall({ title: 'Call ended', detail: 'The connection was lost for too long.', kind: 'error' }, 'disconnected');
+        this._finishCall({ title: 'Call ended — connection lost', detail: 'The connection to the server was lost for too long to rejoin the call.', kind: 'error' }, 'disconnected');
       }
       if (this.outgoing) {
         this.outgoing = null;

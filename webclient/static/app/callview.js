@@ -31,7 +31,6 @@ export class CallView {
 
     this.title = h('h2', { class: 'rf-call-title-text' });
     this.duration = h('span', { class: 'rf-duration', role: 'timer', 'aria-label': 'Call duration', text: '00:00' });
-    this.connPill = h('span', { class: 'rf-pill rf-pill-warn', hidden: true, text: 'Reconnecting…' });
     this.btnMin = h('button', { type: 'button', class: 'rf-icon-btn', 'aria-label': 'Minimize call', title: 'Minimize', html: icons.minimize, onClick: () => kit.setMinimized(true) });
     this.btnInvite = h('button', { type: 'button', class: 'rf-icon-btn', 'aria-label': 'Invite members', title: 'Invite members', html: icons.userPlus, onClick: () => this.togglePanel('invite') });
     this.memberCount = h('span', { class: 'rf-badge', text: '1' });
@@ -40,7 +39,7 @@ export class CallView {
     this.btnMembers.append(this.memberCount);
     const top = h('header', { class: 'rf-call-top' },
       this.btnMin,
-      h('div', { class: 'rf-call-title' }, this.title, h('div', { class: 'rf-call-sub' }, this.duration, this.connPill)),
+      h('div', { class: 'rf-call-title' }, this.title, h('div', { class: 'rf-call-sub' }, this.duration)),
       h('div', { class: 'rf-call-actions' }, this.btnInvite, this.btnMembers));
 
     this.stage = h('div', { class: 'rf-stage', role: 'region', 'aria-label': 'Participants' });
@@ -126,7 +125,13 @@ export class CallView {
     }
     if (all || parts.has('speakers') || parts.has('members')) this.updateSpeakers();
     if (all || parts.has('local')) this.updateControls();
-    if (all || parts.has('conn')) this.connPill.hidden = kit.conn !== 'reconnecting';
+    // One reconnecting indicator (the app's banner); here the other people's
+    // tiles are marked frozen, as their video stops until the connection is back.
+    if (all || parts.has('conn') || parts.has('members') || parts.has('media')) {
+      const frozen = kit.conn === 'reconnecting';
+      this.el.dataset.conn = kit.conn;
+      for (const t of this.stage.querySelectorAll('.rf-tile')) t.dataset.frozen = String(frozen && t.dataset.kind !== 'self');
+    }
     if (this.panel && (all || parts.has('members') || parts.has('invitees') || parts.has('options') || parts.has('local'))) this.renderPanel();
     if (parts.has('prompt') || all) this.renderPrompt();
     if (all || parts.has('minimized') || parts.has('media') || parts.has('members') || parts.has('speakers') || parts.has('local')) this.updateMini();

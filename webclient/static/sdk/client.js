@@ -4,16 +4,10 @@
 import { Emitter } from './emitter.js';
 import { RingsfuError } from './errors.js';
 import { MediaSession } from './media.js';
+import { reconnectMethods, detach } from './reconnect.js';
 
 /** The protocol version this SDK speaks. */
 export const PROTOCOL_VERSION = 1;
-
-/**
- * Close codes after which the SDK does not try to resume: not authenticated,
- * unsupported protocol, rate limit, session taken over (PROTOCOL.md §8.14),
- * too many devices of this user (4010, PROTOCOL.md §9).
- */
-const FINAL_CLOSE_CODES = new Set([4001, 4002, 4008, 4009, 4010]);
 
 /** Server events the SDK routes to a media session (besides emitting them). */
 const MEDIA_EVENTS = new Set(['offer', 'trickle', 'mediaReset', 'publisherLayers']);
@@ -68,8 +62,11 @@ export class RingsfuClient extends Emitter {
    * @param {object} [options]
    * @param {number} [options.requestTimeoutMs=10000] How long a request waits for its reply.
    * @param {number} [options.reconnectWindowMs=30000] How long after a drop the SDK keeps
-   *   trying to reconnect. Within the server's grace period (default 20 s) the
-   *   session resumes; after it, a fresh session is obtained (`resumed:false`).
+   *   trying to reconnect (Infinity: until it succeeds or the app closes the
+   *   client). Within the server's grace period (default 20 s) the session
+   *   resumes; after it, a fresh session is obtained (`resumed:false`).
+   * @param {number} [options.reconnectMaxDelayMs=10000] The longest wait between two
+   *   reconnect attempts (the wait doubles from 500 ms, with ±25 % jitter).
    * @param {number} [options.keepaliveMs=20000] Interval of application pings used to
    *   detect a dead connection (0 disables).
    * @param {typeof WebSocket} [options.WebSocket] WebSocket implementation (default: the global).
@@ -79,6 +76,7 @@ export class RingsfuClient extends Emitter {
     this.options = {
       requestTimeoutMs: 10000,
       reconnectWindowMs: 30000,
+      reconnectMaxDelayMs: 10000,
       keepaliveMs: 20000,
       WebSocket: globalThis.WebSocket,
       ...options,
@@ -602,104 +600,11 @@ export class RingsfuClient extends Emitter {
     }
     this._queued = [];
   }
-
-  /** The live socket closed without the app asking: resume if allowed. */
-  async _onDrop(code, reason) {
-    const ws = this._ws;
-    this._ws = null;
-    if (ws) detach(ws);
-    this._stopKeepalive();
-    // Replies to requests in flight are lost with the socket.
-    for (const entry of this._pending.values()) {
-      clearTimeout(entry.timer);
-      entry.reject(new RingsfuError('disconnected', `${entry.type}: connection lost`, { type: entry.type, id: entry.id }));
-    }
-    this._pending.clear();
-    if (this.state === 'closed') return;
-    if (FINAL_CLOSE_CODES.has(code)) {
-      this._giveUp(code, reason);
-      return;
-    }
-    this.state = 'reconnecting';
-    const deadline = Date.now() + this.options.reconnectWindowMs;
-    for (let attempt = 1; this.state === 'reconnecting'; attempt++) {
-      this.emit('reconnecting', { code, reason, attempt });
-      try {
-        const result = await this._open(this.sessionId);
-        if (this.state !== 'reconnecting') {
-          // Closed by the app meanwhile.
-          const late = this._ws;
-          this._ws = null;
-          if (late) {
-            detach(late);
-            try { late.close(1000, 'client closed'); } catch { /* ignore */ }
-          }
-          return;
-        }
-        const previous = this.sessionId;
-        this.state = 'open';
-        this._adoptHello(result);
-        if (!result.resumed) {
-          // The server dropped the old session: its call membership and media are gone.
-          for (const m of [...this._media.values()]) m.close();
-          this._mediaBuffer.clear();
-          this.callID = result.call?.callID || null;
-        }
-        this.emit('reconnected', { ...result, previousSessionId: previous });
-        this._flushQueued();
-        // A PeerConnection that died while the socket was down is rebuilt.
-        if (result.resumed) for (const m of this._media.values()) m.checkConnections();
-        return;
-      } catch (err) {
-        if (this.state !== 'reconnecting') return;
-        if (err.code === 'unauthorized' || err.code === 'bad_request' || FINAL_CLOSE_CODES.has(err.closeCode)) {
-          this._giveUp(err.closeCode || code, err.message);
-          return;
-        }
-        const delay = Math.min(250 * 2 ** (attempt - 1), 2000);
-        if (Date.now() + delay > deadline) {
-          this._giveUp(code, `could not reconnect: ${err.message}`);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  }
-
-  _giveUp(code, reason) {
-    this.state = 'closed';
-    this._failAll('disconnected', reason || 'connection lost');
-    for (const m of [...this._media.values()]) m.close();
-    this._mediaBuffer.clear();
-    this.emit('disconnected', { code, reason, final: true });
-  }
-
-  _startKeepalive() {
-    this._stopKeepalive();
-    const every = this.options.keepaliveMs;
-    if (!every) return;
-    this._keepaliveTimer = setInterval(() => {
-      if (this.state !== 'open') return;
-      const ws = this._ws;
-      this.request('ping', undefined, { timeoutMs: Math.min(every, 10000) }).catch((err) => {
-        // A dead socket that never reported its close: drop it and resume.
-        if (err.code === 'timeout' && this._ws === ws && ws) {
-          try { ws.close(4000, 'keepalive timeout'); } catch { /* ignore */ }
-          this._onDrop(4000, 'keepalive timeout');
-        }
-      });
-    }, every);
-  }
-
-  _stopKeepalive() {
-    clearInterval(this._keepaliveTimer);
-    this._keepaliveTimer = null;
-  }
 }
 
-function detach(ws) {
-  ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-}
+// Reconnecting (resume with backoff and jitter) and the keepalive live in
+// reconnect.js.
+Object.defineProperties(RingsfuClient.prototype, Object.getOwnPropertyDescriptors(reconnectMethods));
 
 function asCall(req) {
   return typeof req === 'string' ? { callID: req } : req;

@@ -53,13 +53,15 @@ export function freeUDPPort() {
  * Its log goes to artifacts/<name>-server.log. With `ca` (the PEM of the
  * certificate given in args as --tls-cert) the server speaks HTTPS/WSS and
  * /healthz is checked over TLS against that certificate.
- * @param {{name?: string, args?: string[], ca?: string}} [opts]
- * @returns {Promise<{origin: string, wsURL: string, port: number, udpPort: number, logPath: string, stop: () => Promise<void>}>}
+ * `port` and `udpPort` restart a server where a killed one was.
+ * `kill()` ends it like a crash (SIGKILL, no goodbye to clients).
+ * @param {{name?: string, args?: string[], ca?: string, port?: number, udpPort?: number}} [opts]
+ * @returns {Promise<{origin: string, wsURL: string, port: number, udpPort: number, logPath: string, stop: () => Promise<void>, kill: () => Promise<void>}>}
  */
-export async function startServer({ name = 'server', args = [], ca = null } = {}) {
+export async function startServer({ name = 'server', args = [], ca = null, port: wantPort, udpPort: wantUDP } = {}) {
   const bin = serverBinary();
-  const port = await freeTCPPort();
-  const udpPort = await freeUDPPort();
+  const port = wantPort || await freeTCPPort();
+  const udpPort = wantUDP || await freeUDPPort();
   const logPath = path.join(artifactsDir(), `${name}-server.log`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ringsfu-data-'));
   const log = createWriteStream(logPath);
