@@ -201,3 +201,35 @@ test('at 360 px the home top bar keeps "Sign out" on one line and the whole name
   assert.ok(m.btnRight <= m.vw, 'Sign out inside the viewport');
   await dana.screenshot('ui-phone-topbar.png');
 });
+
+test('a voice call has its own layout: large centred avatars with a speaking ring driven by the audio level', { timeout: 60_000 }, async (t) => {
+  const [vic, val] = await Promise.all([
+    openApp(chrome.browser, server.origin, 'p-vic', { hash: 'endedScreenMs=0' }),
+    openApp(chrome.browser, server.origin, 'p-val', { hash: 'endedScreenMs=0' }),
+  ]);
+  for (const u of [vic, val]) t.after(() => u.close());
+  await Promise.all([vic.signIn('vic', 'Vic'), val.signIn('val', 'Val')]);
+  await vic.placeCall(['val'], 'voice');
+  await val.accept('Vic', 'voice');
+  await vic.waitView('call');
+  assert.equal(await vic.page.locator('.rf-stage').getAttribute('data-mode'), 'voice');
+  const look = await vic.eval(() => {
+    const tile = document.querySelector('.rf-tile[data-user-id="val"]');
+    const av = tile.querySelector('.avatar').getBoundingClientRect();
+    const stage = document.querySelector('.rf-stage').getBoundingClientRect();
+    return { avatar: av.width, round: av.width === av.height, bg: getComputedStyle(tile).backgroundImage, centreX: av.x + av.width / 2, stageW: stage.width, stageX: stage.x };
+  });
+  assert.ok(look.avatar >= 140, `a large avatar (${look.avatar} px)`);
+  assert.equal(look.bg, 'none', 'no empty 16:9 video box behind it');
+  // The fake microphone beeps: the other side's ring follows it.
+  await waitFor(async () => (await vic.tile('val', 'member').getAttribute('data-speaking')) === 'true', { timeoutMs: 20000, what: 'val speaking' });
+  const ring = await vic.eval(() => {
+    const tile = document.querySelector('.rf-tile[data-user-id="val"]');
+    return { shadow: getComputedStyle(tile.querySelector('.avatar')).boxShadow, level: Number(tile.style.getPropertyValue('--level')) };
+  });
+  assert.match(ring.shadow, /rgba\(74, 222, 128/, 'a green speaking ring');
+  assert.ok(ring.level > 0, `the ring follows the level (${ring.level})`);
+  await vic.screenshot('ui-voice-layout.png');
+  await vic.page.getByRole('button', { name: 'Hang up' }).click();
+  await val.waitView('ended');
+});

@@ -205,6 +205,7 @@ export class CallView {
     const people = want.filter((w) => w.kind !== 'screen');
     let mode = 'grid';
     if (screens.length) mode = 'present';
+    else if (this.kit.call.type === 'voice') mode = 'voice'; // large avatars with a speaking ring
     else if (people.length === 2 && people.some((p) => p.kind === 'member')) mode = 'duo';
     this.stage.dataset.mode = mode;
     this.stage.dataset.count = String(people.length);
@@ -341,6 +342,14 @@ export class CallView {
       this.grid.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
       this.grid.style.setProperty('--tile-h', `${Math.floor(best.h)}px`);
     }
+    if (mode === 'voice') {
+      // Avatars as large as the room allows, within 72–176 px.
+      const n = this.grid.children.length || 1;
+      const cols = Math.min(n, W >= H ? Math.ceil(Math.sqrt(n * 1.5)) : Math.ceil(Math.sqrt(n / 1.5)));
+      const rows = Math.ceil(n / cols);
+      const size = Math.max(72, Math.min(176, (W - 48 * cols) / cols, (H - 60 * rows) / rows - 40));
+      this.grid.style.setProperty('--voice-size', `${Math.floor(size)}px`);
+    }
     this.stage.dataset.orient = W >= H ? 'landscape' : 'portrait';
   }
 
@@ -352,6 +361,10 @@ export class CallView {
       t.el.classList.toggle('rf-speaking', speaking);
       t.el.classList.toggle('rf-active', sp.active === t.userID);
       t.el.dataset.speaking = String(speaking);
+      // The voice layout's ring grows with the audio level (0…1, speech is
+      // mostly below 0.3: the square root spreads it).
+      const level = speaking ? Math.min(1, Math.sqrt(sp.levels.get(t.userID) || 0) * 1.6) : 0;
+      t.el.style.setProperty('--level', level.toFixed(2));
     }
     this.el.dataset.activeSpeaker = sp.active || '';
   }
