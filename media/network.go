@@ -16,7 +16,7 @@ import (
 // PeerConnection shares (UDP4 only, no mDNS, immediate acceptance of
 // peer-reflexive candidates, AES-GCM first) and the Config.RTCIP rule for
 // rtcIP. New uses it; test clients use it with "127.0.0.1" to stay on
-// loopback as TESTING.md requires. Ports are not touched.
+// loopback as README.md § Testing requires. Ports are not touched.
 func ConfigureNetwork(se *webrtc.SettingEngine, rtcIP string) error {
 	ip, kind, err := Config{RTCIP: rtcIP}.validate(interfaceAddrs())
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // Test harness: a server engine and a client engine, both pinned to
-// 127.0.0.1 (TESTING.md), real Pion client PeerConnections on the client
+// 127.0.0.1 (README.md § Testing), real Pion client PeerConnections on the client
 // side, and an sfu.Peer per simulated member on the server side.
 
 const waitTimeout = 10 * time.Second
@@ -97,7 +97,7 @@ func freeUDPPort(t *testing.T) int {
 // newClientAPI builds the API of the test clients ("browsers"): ringsfu's
 // codecs and interceptors, header extensions in both directions (a client
 // sends simulcast with mid and rid), and the loopback-only settings of
-// TESTING.md.
+// README.md § Testing.
 func newClientAPI(t *testing.T, extra ...interceptor.Factory) *webrtc.API {
 	t.Helper()
 	me := &webrtc.MediaEngine{}

@@ -30,7 +30,7 @@ type PeerConfig struct {
 	// PublisherStartBitrate and PublisherMinBitrate (kbps) are written into
 	// the publisher answer's video codecs as x-google-start-bitrate and
 	// x-google-min-bitrate, which make browsers send their top simulcast
-	// layer from the start (TESTING.md). Default 0: not written.
+	// layer from the start (README.md § Testing). Default 0: not written.
 	PublisherStartBitrate, PublisherMinBitrate int
 
 	// OnSubscriberOffer delivers a server offer for the subscriber PC, to be

@@ -126,7 +126,7 @@ func (p *Peer) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 // readUntilCodecVerified reads packets until the track reports a codec of
 // its own kind for the payload type just read, and returns the size of that
 // packet in buf. Pion v4.2.20 may report a wrong codec (even audio/PCMU on
-// a video track) when the first packet is RTX (TESTING.md pitfall 2).
+// a video track) when the first packet is RTX (README.md § Testing, pitfall 2).
 func readUntilCodecVerified(tr remoteTrack, buf []byte) (int, error) {
 	prefix := tr.Kind().String() + "/"
 	for {

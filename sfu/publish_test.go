@@ -29,7 +29,7 @@ func (f *fakeRemote) Read(b []byte) (int, interceptor.Attributes, error) {
 func (f *fakeRemote) Codec() webrtc.RTPCodecParameters { return f.codecs[f.i-1] }
 func (f *fakeRemote) Kind() webrtc.RTPCodecType        { return f.kind }
 
-// TestReadUntilCodecVerified covers TESTING.md pitfall 2: when the first
+// TestReadUntilCodecVerified covers README.md § Testing, pitfall 2: when the first
 // packet of a video track is RTX, Pion v4.2.20 may report a wrong codec (even
 // audio/PCMU); wiring must wait for a packet whose payload type maps to a
 // media codec of the track's kind.

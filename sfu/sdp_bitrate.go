@@ -9,7 +9,7 @@ import (
 // x-google-start-bitrate and x-google-min-bitrate (kbps; 0 leaves a
 // parameter out). These libwebrtc-specific format parameters seed the
 // browser's send-side bandwidth estimate, so that it sends its top
-// simulcast layer from the start instead of after a ramp-up (TESTING.md:
+// simulcast layer from the start instead of after a ramp-up (README.md § Testing:
 // with them the top layer appeared in 8 of 8 runs). Only the SDP handed to
 // the client is changed; Pion's own description is not. Existing fmtp lines
 // of media codecs get the parameters appended, media codecs without one get

@@ -12,7 +12,7 @@ const maxEarlyCandidates = 64
 
 // localCandidate queues one of the session's own candidates (nil: end of
 // candidates) for trickle. Pion reports candidates right after
-// SetLocalDescription, before the SDP has reached the server (TESTING.md,
+// SetLocalDescription, before the SDP has reached the server (README.md § Testing,
 // pitfall 1), so they wait until that SDP has been answered.
 func (s *Session) localCandidate(pcs *pcPair, target string, c *signaling.Candidate) {
 	if s.isClosed() {

@@ -471,7 +471,7 @@ export class MediaSession extends Emitter {
     this._dropRemovedTracks();
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    // The answer goes out before any candidate (TESTING.md pitfall 1).
+    // The answer goes out before any candidate (README.md § Testing, pitfall 1).
     const sent = this.client.request('answer', { callID: this.callID, target: 'subscriber', sdp: pc.localDescription.sdp });
     this._sdpSent(this._sub);
     await sent;

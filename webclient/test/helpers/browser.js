@@ -1,4 +1,4 @@
-// Spawns Debian's Chromium exactly as TESTING.md prescribes and connects
+// Spawns Debian's Chromium exactly as README.md § Testing prescribes and connects
 // Playwright to it over CDP.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
@@ -19,7 +19,7 @@ export function chromiumVersion() {
   return version;
 }
 
-/** The flags of TESTING.md: loopback only, fake media, headless. */
+/** The flags of README.md § Testing: loopback only, fake media, headless. */
 export function chromiumFlags(userDataDir, extra = []) {
   return [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
