@@ -233,3 +233,46 @@ test('a voice call has its own layout: large centred avatars with a speaking rin
   await vic.page.getByRole('button', { name: 'Hang up' }).click();
   await val.waitView('ended');
 });
+
+test('the presenter sees "You are presenting" with a stop button; focus stays in the panel after removing a member; a wide audio-output menu without guessed routes', { timeout: 90_000 }, async (t) => {
+  const [hal, ida, jo] = await Promise.all(['p-hal', 'p-ida', 'p-jo'].map((n) => openApp(chrome.browser, server.origin, n, { hash: 'endedScreenMs=0' })));
+  for (const u of [hal, ida, jo]) t.after(() => u.close());
+  await Promise.all([hal.signIn('hal', 'Hal'), ida.signIn('ida', 'Ida'), jo.signIn('jo', 'Jo')]);
+  await hal.placeCall(['ida', 'jo'], 'video');
+  await Promise.all([ida.accept('Hal', 'video'), jo.accept('Hal', 'video')]);
+  await hal.waitView('call');
+
+  // Presenting: no mirror of one's own screen, a note and a stop button.
+  await hal.page.getByRole('button', { name: 'Share screen' }).click();
+  const own = hal.tile('hal', 'screen');
+  await own.waitFor({ timeout: 15000 });
+  assert.match(await own.locator('.rf-presenting').innerText(), /You are presenting/);
+  assert.equal(await own.locator('video').count(), 0, 'the presenter\'s own screen is not shown');
+  await ida.tile('hal', 'screen').waitFor({ timeout: 15000 });
+  await hal.screenshot('ui-presenting.png');
+  await own.getByRole('button', { name: 'Stop presenting' }).click();
+  await own.waitFor({ state: 'detached', timeout: 15000 });
+  await ida.tile('hal', 'screen').waitFor({ state: 'detached', timeout: 15000 });
+
+  // The audio-output menu: wide enough, no route where the label names none.
+  await hal.page.getByRole('button', { name: 'Audio output' }).click();
+  const menu = await hal.eval(() => {
+    const m = document.querySelector('.rf-menu');
+    return { width: m.getBoundingClientRect().width, items: [...m.querySelectorAll('.rf-menu-item')].map((b) => ({ label: b.querySelector('.rf-menu-label')?.textContent, route: b.querySelector('small')?.textContent || '' })) };
+  });
+  assert.ok(menu.width >= 280, `menu width ${menu.width}`);
+  for (const it of menu.items) if (!/speaker/i.test(it.label)) assert.notEqual(it.route, 'Speaker', `"${it.label}" is not labelled a speaker`);
+  await hal.page.keyboard.press('Escape');
+
+  // Remove Ida: focus stays in the Members panel, so Escape closes it.
+  await hal.page.getByRole('button', { name: /^Members/ }).click();
+  await hal.page.getByRole('button', { name: 'Remove Ida from the call' }).click();
+  await hal.page.locator('.rf-dialog').getByRole('button', { name: 'Remove' }).click();
+  await ida.waitView('ended');
+  await waitFor(async () => (await hal.page.locator('.rf-member[data-user-id="ida"]').count()) === 0, { what: 'ida\'s row gone' });
+  await waitFor(() => hal.eval(() => !!document.activeElement?.closest('.rf-panel')), { what: 'focus in the panel after the removal' });
+  await hal.page.keyboard.press('Escape');
+  await waitFor(async () => (await hal.page.locator('.rf-panel').getAttribute('hidden')) !== null, { what: 'Escape closes the panel' });
+  await hal.page.getByRole('button', { name: 'Hang up' }).click();
+  await jo.waitView('ended');
+});

@@ -55,10 +55,17 @@ export const panelMethods = {
       h('h3', { id: 'rf-panel-title', text: title }),
       h('button', { type: 'button', class: 'rf-icon-btn', 'aria-label': `Close ${title.toLowerCase()}`, html: icons.close, onClick: () => this.closePanel() }));
     const focusKey = document.activeElement?.dataset?.focusKey;
+    const hadFocus = this.panelEl.contains(document.activeElement);
     if (this.panel === 'members') replaceChildren(this.panelEl, head('Members'), this.membersList());
     else replaceChildren(this.panelEl, head('Invite members'), this.inviteForm());
     this.panelEl.dataset.panel = this.panel;
-    if (focusKey) this.panelEl.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+    // Focus stays in the panel: on the same control, or, when that control
+    // is gone (its member was removed), on the panel's close button, so
+    // that Escape still closes the panel.
+    const again = focusKey && this.panelEl.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
+    if (again) again.focus();
+    else if (hadFocus || this._panelFocusPending) this.panelEl.querySelector('.rf-panel-head button')?.focus();
+    this._panelFocusPending = false;
   },
 
   membersList() {
@@ -98,7 +105,7 @@ export const panelMethods = {
           onClick: () => this.dialog({
             title: `Remove ${name}?`, text: `${name} will be removed from the call.`,
             ok: 'Remove', okClass: 'rf-btn-danger', cancel: 'Cancel', label: 'remove-confirm',
-            onOk: () => kit.removeMember(m.user.id),
+            onOk: () => { this._panelFocusPending = true; return kit.removeMember(m.user.id); },
           }),
         }));
       } else {

@@ -236,7 +236,16 @@ export class CallView {
     const kit = this.kit;
     const el = h('div', { class: `rf-tile rf-tile-${w.kind}`, role: 'group', dataset: { userId: w.userID, kind: w.kind, key: w.key } });
     const t = { el, key: w.key, kind: w.kind, userID: w.userID, track: null };
-    if (w.kind !== 'waiting') {
+    const ownScreen = w.kind === 'screen' && w.userID === kit.user.id;
+    if (ownScreen) {
+      // The presenter does not watch their own screen (a hall of mirrors):
+      // a note and a way to stop instead.
+      t.presenting = h('div', { class: 'rf-presenting', role: 'status' },
+        h('span', { class: 'rf-presenting-icon', html: icons.screen, 'aria-hidden': 'true' }),
+        h('p', { text: 'You are presenting' }),
+        h('button', { type: 'button', class: 'rf-btn rf-btn-danger rf-btn-sm', text: 'Stop presenting', onClick: () => kit.setScreenShare(false) }));
+      el.append(t.presenting);
+    } else if (w.kind !== 'waiting') {
       t.video = h('video', { autoplay: true, playsinline: true, muted: true });
       t.video.muted = true;
       if (w.kind === 'self') t.video.classList.add('rf-mirror');
@@ -257,7 +266,7 @@ export class CallView {
       });
       el.append(t.status, t.cancel);
     }
-    if (w.kind === 'screen') {
+    if (w.kind === 'screen' && !ownScreen) {
       t.expand = h('button', {
         type: 'button', class: 'rf-icon-btn rf-tile-expand', html: icons.expand,
         'aria-label': w.userID === kit.user.id ? 'View your screen full screen' : `View ${w.user.name}'s screen full screen`,
@@ -303,7 +312,7 @@ export class CallView {
       }
       t.video.hidden = !showVideo;
     }
-    t.avatarWrap.hidden = showVideo;
+    t.avatarWrap.hidden = showVideo || !!t.presenting;
     t.el.dataset.camera = String(showVideo);
     t.el.dataset.microphone = String(micOn);
     t.name.textContent = label;
@@ -421,7 +430,7 @@ export class CallView {
         this.btnOut.focus();
         await this.kit.setAudioOutput(o.deviceId, o.route);
       },
-    }, h('span', { class: 'rf-menu-check', html: o.deviceId === cur ? icons.check : '' }), h('span', { text: o.label }), h('small', { text: o.route })))
+    }, h('span', { class: 'rf-menu-check', html: o.deviceId === cur ? icons.check : '' }), h('span', { class: 'rf-menu-label', text: o.label, title: o.label }), o.routeText ? h('small', { text: o.routeText }) : h('span')))
       : [h('p', { class: 'rf-menu-empty', text: 'This browser cannot choose the audio output; the system default is used.' })];
     replaceChildren(this.outMenu, items);
     this.outMenu.hidden = false;

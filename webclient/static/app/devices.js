@@ -61,17 +61,26 @@ export function routeForLabel(label = '') {
   return 'speaker';
 }
 
+const ROUTE_TEXT = { speaker: 'Speaker', headphone: 'Headphones', bluetooth: 'Bluetooth', usb: 'USB', airplay: 'AirPlay', earpiece: 'Earpiece' };
+
 /**
  * The audio outputs the page may pick with setSinkId (labels need a granted
  * capture permission). Empty when the browser cannot select outputs.
- * @returns {Promise<Array<{deviceId: string, label: string, route: string}>>}
+ * @returns {Promise<Array<{deviceId: string, label: string, route: string, routeText: string}>>}
  */
 export async function audioOutputs() {
   if (!('setSinkId' in HTMLMediaElement.prototype) || !navigator.mediaDevices?.enumerateDevices) return [];
   const all = await navigator.mediaDevices.enumerateDevices();
-  return all.filter((d) => d.kind === 'audiooutput').map((d, i) => ({
-    deviceId: d.deviceId,
-    label: d.label || (d.deviceId === 'default' ? 'Default output' : `Output ${i + 1}`),
-    route: routeForLabel(d.label),
-  }));
+  return all.filter((d) => d.kind === 'audiooutput').map((d, i) => {
+    const route = routeForLabel(d.label);
+    // Only a route the label names is shown; 'speaker' is merely the guess
+    // for a label that says nothing.
+    const known = route !== 'speaker' || /speaker|lautsprecher|haut-parleur/i.test(d.label || '');
+    return {
+      deviceId: d.deviceId,
+      label: d.label || (d.deviceId === 'default' ? 'Default output' : `Output ${i + 1}`),
+      route,
+      routeText: known ? ROUTE_TEXT[route] : '',
+    };
+  });
 }
