@@ -69,8 +69,20 @@ test('round call buttons have 3:1 icon contrast; toasts cover no labels or contr
   await ann.waitView('call');
   assertContrast(await contrastOf(ann, '.rf-controls .rf-round.rf-danger'), 'Hang up');
 
-  // A toast with a long text while both tiles show their labels.
   await ann.waitDecoding('ben');
+  // Video fit: the fake camera is 4:3; in the wide 1:1 tile, cover would
+  // crop a third of its height, so the whole picture shows (contain); the
+  // tile's button flips it to fill.
+  const benTile = ann.tile('ben', 'member');
+  await waitFor(async () => (await benTile.getAttribute('data-fit')) === 'contain', { what: 'ben\'s 4:3 video fitted whole' });
+  assert.equal(await benTile.locator('video').evaluate((v) => getComputedStyle(v).objectFit), 'contain');
+  await benTile.getByRole('button', { name: 'Fill the tile with Ben\'s video' }).click();
+  assert.equal(await benTile.getAttribute('data-fit'), 'cover');
+  assert.equal(await benTile.locator('video').evaluate((v) => getComputedStyle(v).objectFit), 'cover');
+  await benTile.getByRole('button', { name: 'Show all of Ben\'s video' }).click();
+  assert.equal(await benTile.getAttribute('data-fit'), 'contain');
+
+  // A toast with a long text while both tiles show their labels.
   await ann.eval(() => window.__ringsfu.ui.ui.toast('Ben turned your microphone off because the room asked everyone to be quiet', 'warn'));
   const b = await boxes(ann);
   assert.equal(b.toasts.length, 1);

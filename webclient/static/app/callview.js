@@ -4,6 +4,7 @@
 // members" panel, waiting-for-accept tiles, device prompts, the full-screen
 // view of a shared screen, and the minimized floating window.
 
+import { setupFit, applyFit } from './callview-fit.js';
 import { h, replaceChildren, avatar, icons, formatDuration } from './dom.js';
 import { asUser } from './model.js';
 import { panelMethods } from './callview-panels.js';
@@ -275,6 +276,7 @@ export class CallView {
       el.append(t.expand);
       el.addEventListener('dblclick', () => this.openFullView(w.userID));
     }
+    setupFit(t);
     return t;
   }
 
@@ -316,6 +318,8 @@ export class CallView {
     t.el.dataset.camera = String(showVideo);
     t.el.dataset.microphone = String(micOn);
     t.name.textContent = label;
+    t.fitName = w.kind === 'self' ? 'your video' : `${w.user.name}'s video`;
+    applyFit(t);
     t.micIcon.innerHTML = micOn ? icons.mic : icons.micOff;
     t.micIcon.classList.toggle('rf-off', !micOn);
     t.micIcon.hidden = w.kind === 'screen' || w.kind === 'waiting';
@@ -360,6 +364,7 @@ export class CallView {
       this.grid.style.setProperty('--voice-size', `${Math.floor(size)}px`);
     }
     this.stage.dataset.orient = W >= H ? 'landscape' : 'portrait';
+    for (const t of this.tiles.values()) applyFit(t);
   }
 
   updateSpeakers() {
