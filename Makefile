@@ -108,11 +108,20 @@ deps-postgres:
 # /usr/bin/chromium; see webclient/test). The server binary is built once per
 # run and shared by every test file through RINGSFU_BIN.
 test-browser: deps-browser
-	@test -d webclient/test/node_modules || (cd webclient/test && npm ci --no-audit --no-fund)
+	@test -x webclient/test/node_modules/.bin/tsc || (cd webclient/test && npm ci --no-audit --no-fund)
 	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	$(GO) build -o "$$d/ringsfu" ./cmd/ringsfu; \
 	$(GO) build -o "$$d/member" ./signaling/client/example/member; \
 	cd webclient/test && RINGSFU_BIN="$$d/ringsfu" RINGSFU_MEMBER_BIN="$$d/member" node --test --test-concurrency=1 *.test.js
+
+# The JS SDK's TypeScript declarations (webclient/static/sdk/types), generated
+# from its JSDoc with the pinned typescript of webclient/test;
+# sdk-types.test.js fails when they are stale.
+.PHONY: sdk-types
+sdk-types:
+	@test -x webclient/test/node_modules/.bin/tsc || (cd webclient/test && npm ci --no-audit --no-fund)
+	cd webclient/static/sdk && rm -rf types && ../../test/node_modules/.bin/tsc --allowJs --declaration --emitDeclarationOnly \
+	  --target es2022 --module nodenext --moduleResolution nodenext --lib es2022,dom --outDir types ringsfu.js
 
 # The three standard workloads of the README's Performance table, each
 # against a fresh server on loopback (W1 fan-out, W2 audio, W3 small calls).

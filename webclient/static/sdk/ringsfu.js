@@ -13,3 +13,10 @@ export { MediaSession, DEFAULT_SIMULCAST } from './media.js';
 export { RingsfuError } from './errors.js';
 export { Emitter } from './emitter.js';
 export { parseMediaSections } from './sdp.js';
+
+// Types for TypeScript users (types/ringsfu.d.ts is generated from the JSDoc).
+/** @typedef {import('./client.js').User} User */
+/** @typedef {import('./client.js').IceServer} IceServer */
+/** @typedef {import('./client.js').HelloResult} HelloResult */
+/** @typedef {import('./client.js').RequestOptions} RequestOptions */
+/** @typedef {import('./errors.js').ErrorCode} ErrorCode */
