@@ -31,7 +31,11 @@ type IncomingCall struct {
 	Caller       User
 	Type         CallType
 	Invitees     []User
-	CustomData   string
+	// Members are the call's members when the invitation went out (for a
+	// pending invitation in a hello result: now). An invitation into a
+	// running call lists who is in it; a new call lists at most the caller.
+	Members    []User
+	CustomData string
 	// Timeout is the time left to ring, and ExpiresAt when it ends.
 	Timeout   time.Duration
 	ExpiresAt time.Time

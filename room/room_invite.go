@@ -69,9 +69,10 @@ func (r *Room) invite(c Caller, req InviteRequest, initial bool) (any, error) {
 	for i, u := range inv.named {
 		named[i] = r.mgr.user(u)
 	}
+	members := r.memberUsers()
 	for _, iv := range ringing {
 		ev := IncomingCall{CallID: r.id, InvitationID: inv.id, Caller: r.mgr.user(c.User), Type: r.typ,
-			Invitees: named, CustomData: req.CustomData, Timeout: req.Timeout, ExpiresAt: inv.expiresAt}
+			Invitees: named, Members: members, CustomData: req.CustomData, Timeout: req.Timeout, ExpiresAt: inv.expiresAt}
 		if r.emit(Recipient{User: iv.user}, ev) > 0 {
 			iv.received = true
 		}
@@ -294,6 +295,15 @@ func (r *Room) timeout(id InvitationID) {
 	r.checkNoAnswer()
 }
 
+// memberUsers lists the call's members, in joining order.
+func (r *Room) memberUsers() []User {
+	out := make([]User, len(r.members))
+	for i, m := range r.members {
+		out[i] = r.mgr.user(m.user)
+	}
+	return out
+}
+
 // pendingFor returns u's waiting invitation as an IncomingCall with the time
 // left, marking it received. ok is false when u is not waiting here.
 func (r *Room) pendingFor(u UserID) (IncomingCall, bool) {
@@ -314,7 +324,7 @@ func (r *Room) pendingFor(u UserID) (IncomingCall, bool) {
 		left = 0
 	}
 	ic := IncomingCall{CallID: r.id, InvitationID: inv.id, Caller: r.mgr.user(inv.inviter), Type: r.typ,
-		Invitees: named, CustomData: inv.customData, Timeout: left, ExpiresAt: inv.expiresAt}
+		Invitees: named, Members: r.memberUsers(), CustomData: inv.customData, Timeout: left, ExpiresAt: inv.expiresAt}
 	if !iv.received {
 		iv.received = true
 		r.announceInvitees()

@@ -57,6 +57,7 @@ func wireIncomingCall(ic room.IncomingCall) IncomingCall {
 		Caller:         wireUser(ic.Caller),
 		Type:           string(ic.Type),
 		Invitees:       wireUsers(ic.Invitees),
+		Members:        wireUsers(ic.Members),
 		CustomData:     ic.CustomData,
 		TimeoutSeconds: ceilSeconds(ic.Timeout),
 		ExpiresAt:      wireTime(ic.ExpiresAt),

@@ -327,6 +327,7 @@ type IncomingCall struct {
 	Caller         User   `json:"caller"`
 	Type           string `json:"type"`
 	Invitees       []User `json:"invitees"`
+	Members        []User `json:"members"` // who is in the call (PROTOCOL.md §9.5)
 	CustomData     string `json:"customData"`
 	TimeoutSeconds int    `json:"timeoutSeconds"`
 	ExpiresAt      string `json:"expiresAt"`

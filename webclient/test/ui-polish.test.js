@@ -246,13 +246,22 @@ test('a voice call has its own layout: large centred avatars with a speaking rin
   await val.waitView('ended');
 });
 
-test('the presenter sees "You are presenting" with a stop button; focus stays in the panel after removing a member; a wide audio-output menu without guessed routes', { timeout: 90_000 }, async (t) => {
+test('an invitation into a running call shows who is in it; the presenter sees "You are presenting" with a stop button; focus stays in the panel after removing a member; a wide audio-output menu without guessed routes', { timeout: 90_000 }, async (t) => {
   const [hal, ida, jo] = await Promise.all(['p-hal', 'p-ida', 'p-jo'].map((n) => openApp(chrome.browser, server.origin, n, { hash: 'endedScreenMs=0' })));
   for (const u of [hal, ida, jo]) t.after(() => u.close());
   await Promise.all([hal.signIn('hal', 'Hal'), ida.signIn('ida', 'Ida'), jo.signIn('jo', 'Jo')]);
-  await hal.placeCall(['ida', 'jo'], 'video');
-  await Promise.all([ida.accept('Hal', 'video'), jo.accept('Hal', 'video')]);
+  await hal.placeCall(['ida'], 'video');
+  await ida.accept('Hal', 'video');
   await hal.waitView('call');
+  // Jo is invited into the running call: the incoming screen says it is
+  // ongoing and who is in it (incomingCall members, PROTOCOL.md §9.5).
+  await hal.eval(() => window.__ringsfu.client.invite({ callID: window.__ringsfu.state().call.callID, invitees: [{ id: 'jo', name: 'Jo' }], type: 'video' }));
+  await jo.waitView('incoming');
+  assert.equal(await jo.page.locator('.rf-calltype').getAttribute('data-ongoing'), 'true');
+  assert.match(await jo.page.locator('.rf-calltype').innerText(), /ongoing video call/);
+  assert.equal(await jo.page.locator('.rf-ongoing-note').innerText(), 'In the call: Hal, Ida');
+  await jo.screenshot('ui-incoming-ongoing.png');
+  await jo.accept('Hal', 'video');
 
   // Presenting: no mirror of one's own screen, a note and a stop button.
   await hal.page.getByRole('button', { name: 'Share screen' }).click();
@@ -268,6 +277,7 @@ test('the presenter sees "You are presenting" with a stop button; focus stays in
 
   // The audio-output menu: wide enough, no route where the label names none.
   await hal.page.getByRole('button', { name: 'Audio output' }).click();
+  await hal.page.locator('.rf-menu').waitFor({ state: 'visible' });
   const menu = await hal.eval(() => {
     const m = document.querySelector('.rf-menu');
     return { width: m.getBoundingClientRect().width, items: [...m.querySelectorAll('.rf-menu-item')].map((b) => ({ label: b.querySelector('.rf-menu-label')?.textContent, route: b.querySelector('small')?.textContent || '' })) };

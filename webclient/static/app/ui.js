@@ -286,13 +286,18 @@ export class CallUI {
     const kind = inv.type === 'voice' ? 'voice' : 'video';
     const more = k.incomingQueue.length - 1;
     const busy = !!inv.accepting;
+    // An invitation into a running call says so, and who is in it (members,
+    // PROTOCOL.md §9.5): anyone there besides the caller.
+    const inCall = (inv.members || []).map(asUser).filter((x) => x.id !== k.user?.id);
+    const ongoing = inCall.some((x) => x.id !== caller.id);
     return h('main', { class: 'rf-screen rf-incoming rf-dark-stage', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'rf-in-caller', 'aria-describedby': 'rf-in-type', dataset: { callId: inv.callID } },
       h('div', { class: 'rf-ringer' },
         h('div', { class: 'rf-pulse' }, avatar(caller, 'xl')),
         h('h1', { id: 'rf-in-caller', class: 'rf-caller', text: caller.name }),
-        h('p', { id: 'rf-in-type', class: 'rf-calltype', dataset: { callType: kind } },
-          h('span', { html: kind === 'video' ? icons.video : icons.phone }), `Incoming ${kind} call`),
-        (inv.invitees || []).length > 1 && others.length ? h('p', { class: 'rf-sub rf-group-note', text: `Group call with ${others.map((o) => o.name).join(', ')}` }) : null,
+        h('p', { id: 'rf-in-type', class: 'rf-calltype', dataset: { callType: kind, ongoing: String(ongoing) } },
+          h('span', { html: kind === 'video' ? icons.video : icons.phone }), ongoing ? `Invitation to an ongoing ${kind} call` : `Incoming ${kind} call`),
+        ongoing ? h('p', { class: 'rf-sub rf-ongoing-note', text: `In the call: ${inCall.map((o) => o.name).join(', ')}` })
+          : (inv.invitees || []).length > 1 && others.length ? h('p', { class: 'rf-sub rf-group-note', text: `Group call with ${others.map((o) => o.name).join(', ')}` }) : null,
         more > 0 ? h('p', { class: 'rf-sub', text: `${more} more call${more > 1 ? 's' : ''} waiting` }) : null),
       h('div', { class: 'rf-answer' },
         h('div', { class: 'rf-answer-btn' },
@@ -300,7 +305,7 @@ export class CallUI {
           h('span', { text: 'Decline', 'aria-hidden': 'true' })),
         h('div', { class: 'rf-answer-btn' },
           h('button', { type: 'button', class: 'rf-round rf-round-lg rf-accept', disabled: busy, 'data-autofocus': !busy, 'aria-label': `Accept ${kind} call from ${caller.name}`, html: kind === 'video' ? icons.video : icons.phone, onClick: () => k.acceptCall(inv.callID) }),
-          h('span', { text: busy ? 'Joining…' : 'Accept', 'aria-hidden': 'true' }))));
+          h('span', { text: busy ? 'Joining…' : ongoing ? 'Join' : 'Accept', 'aria-hidden': 'true' }))));
   }
 
   outgoingScreen() {
