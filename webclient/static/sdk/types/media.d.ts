@@ -77,6 +77,8 @@ export declare class MediaSession extends Emitter {
     _gen: number;
     /** True while a reset the session asked for waits for its result. */
     _asking: boolean;
+    /** Set while the publisher offer of a rebuild awaits its reply (see handleSignal). */
+    _rebuildOffer: {} | null;
     _lastAsk: number;
     _backoffMs: number;
     /** @type {Map<RTCRtpTransceiver, {track: MediaStreamTrack, source: string, stream: MediaStream, init: RTCRtpTransceiverInit, videoCodec?: string}>} */
@@ -228,7 +230,8 @@ export declare class MediaSession extends Emitter {
     _sdpSent(side: any): void;
     _addRemoteCandidate(side: any, candidate: any): void;
     _flushRemoteCandidates(side: any): Promise<void>;
-    _negotiatePublisher(): Promise<void>;
+    /** @param {() => void} [onReply] runs once the offer's reply (or error) is handled. */
+    _negotiatePublisher(onReply?: () => void): Promise<void>;
     _answerSubscriber(sdp: any): Promise<void>;
     _onRemoteTrack(ev: any): void;
     /** After a renegotiation: report tracks whose m-section stopped sending or changed msid. */
