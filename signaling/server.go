@@ -69,6 +69,9 @@ type Config struct {
 	History HistoryReader
 	// HistoryAPI, if set, serves the server API's history endpoints.
 	HistoryAPI HistoryAPI
+	// Push, if set, stores push registrations: the registerPush and
+	// unregisterPush requests and the server API's push endpoints (push.go).
+	Push PushRegistry
 	// MediaAPI enables media (PROTOCOL.md §6); nil serves signaling only and
 	// media requests get `unavailable`.
 	MediaAPI *webrtc.API

@@ -86,6 +86,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		Recorder:       hist.recorder(),
 		History:        hist.reader(),
 		HistoryAPI:     hist.api(),
+		Push:           hist.push(),
 		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
