@@ -72,6 +72,9 @@ type Config struct {
 	// Push, if set, stores push registrations: the registerPush and
 	// unregisterPush requests and the server API's push endpoints (push.go).
 	Push PushRegistry
+	// PushSink, if set, is told when rings start and stop, to push to the
+	// devices that are not connected (push_tap.go).
+	PushSink PushSink
 	// MediaAPI enables media (PROTOCOL.md §6); nil serves signaling only and
 	// media requests get `unavailable`.
 	MediaAPI *webrtc.API
@@ -213,6 +216,7 @@ func New(cfg Config) (*Server, error) {
 		MaxOutstandingInvites: cfg.MaxOutstandingInvites,
 	}
 	s.clusterManager(&mc)
+	mc.Notifier = s.withPush(mc.Notifier)
 	mgr, err := room.NewManager(mc)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: %w", err)
