@@ -31,7 +31,7 @@ type Config struct {
 	// SendTimeout bounds one attempt (default 10 s).
 	SendTimeout time.Duration
 	// RingBurst and RingEvery rate-limit ring pushes per registration: a
-	// burst of RingBurst, then one per RingEvery (default 5 and 6 s).
+	// burst of RingBurst, then one per RingEvery (default 10 and 3 s).
 	RingBurst int
 	RingEvery time.Duration
 	// Registerer takes the /metrics counters; nil registers none.
@@ -107,10 +107,10 @@ func NewDispatcher(cfg Config) *Dispatcher {
 		cfg.SendTimeout = 10 * time.Second
 	}
 	if cfg.RingBurst <= 0 {
-		cfg.RingBurst = 5
+		cfg.RingBurst = 10
 	}
 	if cfg.RingEvery <= 0 {
-		cfg.RingEvery = 6 * time.Second
+		cfg.RingEvery = 3 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Dispatcher{cfg: cfg, m: newMetrics(cfg.Registerer), log: cfg.Logger, events: make(chan event, cfg.QueueSize),
