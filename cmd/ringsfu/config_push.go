@@ -21,6 +21,7 @@ type pushConfig struct {
 	APNsTeamID   string
 	APNsEndpoint string
 	APNsTopic    string // default bundle id when a registration has no appID
+	APNsCA       string // extra trusted root certificates (PEM), e.g. a proxy's or a test's
 }
 
 // registerPushFlags declares pushConfig's flags on fs.
@@ -35,6 +36,7 @@ func registerPushFlags(fs *flag.FlagSet, p *pushConfig) {
 	fs.StringVar(&p.APNsTeamID, "apns-team-id", "", "APNs: the developer team id")
 	fs.StringVar(&p.APNsEndpoint, "apns-endpoint", "https://api.push.apple.com", "APNs: base URL (https://api.sandbox.push.apple.com for development builds)")
 	fs.StringVar(&p.APNsTopic, "apns-topic", "", "APNs: bundle id for registrations without appID")
+	fs.StringVar(&p.APNsCA, "apns-ca", "", "APNs: PEM file of extra trusted root certificates for --apns-endpoint (a proxy's)")
 }
 
 // finishPush validates the push flags.
