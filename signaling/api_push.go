@@ -8,7 +8,7 @@ import (
 	"github.com/ringsfu/ringsfu/room"
 )
 
-// apiListPush returns one user's push registrations (§9.5).
+// apiListPush returns one user's push registrations (§9.6).
 func (s *Server) apiListPush(w http.ResponseWriter, r *http.Request) (any, error) {
 	reg, err := s.pushRegistry()
 	if err != nil {
@@ -33,7 +33,7 @@ func (s *Server) apiListPush(w http.ResponseWriter, r *http.Request) (any, error
 	}{rs}, nil
 }
 
-// apiRemovePush removes one of a user's push registrations (§9.5).
+// apiRemovePush removes one of a user's push registrations (§9.6).
 func (s *Server) apiRemovePush(w http.ResponseWriter, r *http.Request) (any, error) {
 	reg, err := s.pushRegistry()
 	if err != nil {

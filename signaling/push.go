@@ -12,7 +12,7 @@ import (
 	"github.com/ringsfu/ringsfu/room"
 )
 
-// Message types of push registration (PROTOCOL.md §9.5).
+// Message types of push registration (PROTOCOL.md §9.6).
 const (
 	TypeRegisterPush   = "registerPush"
 	TypeUnregisterPush = "unregisterPush"
@@ -46,7 +46,7 @@ type PushTarget struct {
 }
 
 // PushRegistration is one stored registration as the server API shows it
-// (§9.5). The token or subscription itself is never shown.
+// (§9.6). The token or subscription itself is never shown.
 type PushRegistration struct {
 	RegistrationID string `json:"registrationID"`
 	UserID         string `json:"userID"`
@@ -86,7 +86,7 @@ type PushKey struct {
 }
 
 // RegisterPushRequest registers a push target of the signed-in device
-// (§9.5).
+// (§9.6).
 type RegisterPushRequest struct {
 	Provider     string            `json:"provider"`
 	Token        string            `json:"token,omitempty"`

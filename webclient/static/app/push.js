@@ -1,7 +1,7 @@
 // Web Push for the call UI (README "Push notifications"): registers the
 // service worker (/sw.js), subscribes with the server's VAPID key
 // (GET /v1/push/webpush-key) once notifications are allowed, registers the
-// subscription over signaling (registerPush, PROTOCOL.md §9.5), and
+// subscription over signaling (registerPush, PROTOCOL.md §9.6), and
 // performs the Accept/Decline the service worker's notification asks for.
 
 const KEY_PATH = '/v1/push/webpush-key';

@@ -358,7 +358,7 @@ export class RingsfuClient extends Emitter {
   }
 
   /**
-   * Registers a push target of this device (PROTOCOL.md §9.5): an APNs or
+   * Registers a push target of this device (PROTOCOL.md §9.6): an APNs or
    * FCM token, or a Web Push subscription (`subscription.toJSON()`).
    * Registering the same target again updates it.
    * @param {{provider: 'apns'|'fcm'|'webpush', token?: string,
@@ -373,7 +373,7 @@ export class RingsfuClient extends Emitter {
 
   /**
    * Removes one push registration of the user, or every registration of
-   * this device when `registrationID` is absent (§9.5).
+   * this device when `registrationID` is absent (§9.6).
    * @param {{registrationID?: string}} [req]
    * @param {RequestOptions} [opts]
    * @returns {Promise<{removed: number}>}
