@@ -47,6 +47,8 @@ func apiRoutes() []apiRoute {
 		{"GET", "/v1/api/users/{userID}/history", (*Server).apiUserHistory},
 		{"GET", "/v1/api/history/calls", (*Server).apiHistoryCalls},
 		{"GET", "/v1/api/history/calls/{recordID}", (*Server).apiHistoryCall},
+		{"GET", "/v1/api/users/{userID}/push", (*Server).apiListPush},
+		{"DELETE", "/v1/api/users/{userID}/push/{registrationID}", (*Server).apiRemovePush},
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // Manager. Every request gets exactly one reply when it has an id, and an
 // error without id when it has none and fails.
 func (s *Server) handle(c *conn, id *string, v validator) {
-	if s.historyRequest(c, id, v) {
+	if s.historyRequest(c, id, v) || s.pushRequest(c, id, v) {
 		return
 	}
 	if s.routeRemote(c, id, v) {

@@ -478,6 +478,8 @@ func requestKinds() map[string]func() validator {
 		TypeMediaReset:      func() validator { return new(MediaResetRequest) },
 		TypeCallHistory:     func() validator { return new(CallHistoryRequest) },
 		TypeMarkMissedSeen:  func() validator { return new(MarkMissedSeenRequest) },
+		TypeRegisterPush:    func() validator { return new(RegisterPushRequest) },
+		TypeUnregisterPush:  func() validator { return new(UnregisterPushRequest) },
 	}
 }
 

@@ -55,6 +55,12 @@ var requestExamples = []contractExample{
 	{typ: TypeCallHistory, json: `{"limit":20,"before":"2026-01-02T03:04:05.000Z"}`},
 	{typ: TypeCallHistory, name: "first page", json: `{}`},
 	{typ: TypeMarkMissedSeen, json: `{}`},
+	{typ: TypeRegisterPush, json: `{"provider":"apns","token":"0a1b2c","voip":true,"appID":"com.example.app","locale":"de-DE"}`},
+	{typ: TypeRegisterPush, name: "fcm", json: `{"provider":"fcm","token":"fcm:tok-1","appID":"com.example.app"}`},
+	{typ: TypeRegisterPush, name: "webpush", json: `{"provider":"webpush","subscription":{"endpoint":"https://push.example/s/1",
+		"keys":{"p256dh":"BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM","auth":"tBHItJI5svbpez7KI4CCXg"}}}`},
+	{typ: TypeUnregisterPush, json: `{"registrationID":"pr_1"}`},
+	{typ: TypeUnregisterPush, name: "this device", json: `{}`},
 }
 
 const (
@@ -126,6 +132,8 @@ var resultExamples = []struct {
 		"outcome":"missed","peers":[` + userAlice + `],"startedAt":"2026-01-02T03:04:05.000Z","duration":0,"seen":false}],
 		"nextBefore":"2026-01-02T03:04:05.000Z","missedCalls":1}`},
 	{"markMissedSeen", func() any { return new(MarkMissedSeenResult) }, `{"missedCalls":0}`},
+	{"registerPush", func() any { return new(RegisterPushResult) }, `{"registrationID":"pr_0123456789abcdef01234567"}`},
+	{"unregisterPush", func() any { return new(UnregisterPushResult) }, `{"removed":1}`},
 }
 
 // roundTrip decodes js into v (refusing fields the struct does not know),
@@ -353,7 +361,7 @@ func jsonEqual(t *testing.T, a, b string) bool {
 func TestRegistriesCoverEveryType(t *testing.T) {
 	requests := []string{TypeHello, TypePing, TypeInvite, TypeCancel, TypeAccept, TypeReject, TypeJoin,
 		TypeLeave, TypeRemove, TypeSetDevice, TypeSetRemoteDevice, TypeOffer, TypeAnswer, TypeTrickle, TypeSubscribe, TypeMediaReset,
-		TypeCallHistory, TypeMarkMissedSeen}
+		TypeCallHistory, TypeMarkMissedSeen, TypeRegisterPush, TypeUnregisterPush}
 	events := []string{TypeIncomingCall, TypeIncomingCallCanceled, TypeIncomingCallTimeout,
 		TypeIncomingCallAnsweredElsewhere, TypeOutgoingCallAccepted, TypeOutgoingCallDeclined,
 		TypeOutgoingCallRejectedCauseBusy, TypeOutgoingCallTimeout, TypeInvitationStateChanged, TypeCallEnded,
@@ -364,7 +372,8 @@ func TestRegistriesCoverEveryType(t *testing.T) {
 		TypeHello: "hello", TypeSetRemoteDevice: "setRemoteDevice", TypeIncomingCallAnsweredElsewhere: "incomingCallAnsweredElsewhere",
 		TypeOutgoingCallRejectedCauseBusy: "outgoingCallRejectedCauseBusy", TypeInvitationStateChanged: "invitationStateChanged",
 		TypeDeviceControlled: "deviceControlled", TypeMediaReset: "mediaReset", TypePublisherLayers: "publisherLayers",
-		TypeCallHistory: "callHistory", TypeMarkMissedSeen: "markMissedSeen", TypeResult: "result", TypeError: "error", TypePong: "pong",
+		TypeCallHistory: "callHistory", TypeMarkMissedSeen: "markMissedSeen",
+		TypeRegisterPush: "registerPush", TypeUnregisterPush: "unregisterPush", TypeResult: "result", TypeError: "error", TypePong: "pong",
 	}
 	for c, lit := range spelled {
 		if c != lit {

@@ -69,6 +69,12 @@ type Config struct {
 	History HistoryReader
 	// HistoryAPI, if set, serves the server API's history endpoints.
 	HistoryAPI HistoryAPI
+	// Push, if set, stores push registrations: the registerPush and
+	// unregisterPush requests and the server API's push endpoints (push.go).
+	Push PushRegistry
+	// PushSink, if set, is told when rings start and stop, to push to the
+	// devices that are not connected (push_tap.go).
+	PushSink PushSink
 	// MediaAPI enables media (PROTOCOL.md §6); nil serves signaling only and
 	// media requests get `unavailable`.
 	MediaAPI *webrtc.API
@@ -210,6 +216,7 @@ func New(cfg Config) (*Server, error) {
 		MaxOutstandingInvites: cfg.MaxOutstandingInvites,
 	}
 	s.clusterManager(&mc)
+	mc.Notifier = s.withPush(mc.Notifier)
 	mgr, err := room.NewManager(mc)
 	if err != nil {
 		return nil, fmt.Errorf("signaling: %w", err)

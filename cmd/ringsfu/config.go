@@ -32,6 +32,7 @@ type Config struct {
 	TURNUser       string
 	TURNCredential string
 	Network        networkConfig // ICE-TCP, embedded TURN, TLS (config_network.go)
+	Push           pushConfig    // push providers (config_push.go)
 	AllowedOrigins []string
 	ResumeGrace    time.Duration
 	LogFormat      string
@@ -114,6 +115,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.TURNUser, "turn-username", "", "username for the TURN servers")
 	fs.StringVar(&c.TURNCredential, "turn-credential", "", "credential for the TURN servers")
 	registerNetworkFlags(fs, &c.Network)
+	registerPushFlags(fs, &c.Push)
 	fs.Var(&origins, "allowed-origins", "browser origins allowed to connect (default: any)")
 	fs.DurationVar(&c.ResumeGrace, "resume-grace", 20*time.Second, "how long a dropped session may resume")
 	fs.StringVar(&c.LogFormat, "log-format", "auto", "json, console, or auto (console on a terminal)")
@@ -179,6 +181,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return c, errors.New("--app-id is required with --app-secret")
 	}
 	if err := finishNetwork(&c, fs); err != nil {
+		return c, err
+	}
+	if err := finishPush(&c.Push); err != nil {
 		return c, err
 	}
 	if c.DrainDelay < 0 {

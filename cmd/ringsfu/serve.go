@@ -79,13 +79,20 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 		defer cancel()
 		hist.close(ctx)
 	}()
+	ps, err := startPush(cfg, hist, log, reg)
+	if err != nil {
+		return err
+	}
+	defer ps.close()
 	hooks := signaling.NewWebhooks(signaling.WebhookConfig{URLs: cfg.Webhooks, AppID: cfg.AppID, Secret: cfg.AppSecret,
 		Registerer: reg, Logger: log})
 	sig, err := signaling.New(signaling.Config{
-		Observer:       hooks,
+		Observer:       ps.observer(hooks),
+		PushSink:       ps.sink(),
 		Recorder:       hist.recorder(),
 		History:        hist.reader(),
 		HistoryAPI:     hist.api(),
+		Push:           hist.push(),
 		MediaAPI:       eng.API(),
 		AppID:          cfg.AppID,
 		AppSecret:      cfg.AppSecret,
@@ -114,6 +121,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer, stop func(
 	mux := http.NewServeMux()
 	mux.Handle("/v1/signal", sig)
 	mux.Handle(signaling.APIPrefix, sig.API())
+	mux.HandleFunc("GET "+WebPushKeyPath, ps.serveWebPushKey)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if draining.Load() {
 			http.Error(w, "draining", http.StatusServiceUnavailable)

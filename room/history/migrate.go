@@ -56,6 +56,25 @@ var migrations = [][]string{
 			seen_at BIGINT NOT NULL
 		)`,
 	},
+	// 3: push registrations (push.go): one row per user, device and push
+	// target; kept here so that they survive restarts and are shared by
+	// every node that uses the same PostgreSQL database.
+	{
+		`CREATE TABLE push_registrations (
+			user_id TEXT NOT NULL,
+			reg_id TEXT NOT NULL,
+			device TEXT NOT NULL,
+			provider TEXT NOT NULL,
+			target TEXT NOT NULL,
+			voip INTEGER NOT NULL DEFAULT 0,
+			app_id TEXT NOT NULL DEFAULT '',
+			locale TEXT NOT NULL DEFAULT '',
+			created_at BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			PRIMARY KEY (user_id, reg_id)
+		)`,
+		`CREATE INDEX push_registrations_device ON push_registrations (user_id, device)`,
+	},
 }
 
 // SchemaVersion is the schema version this code writes.

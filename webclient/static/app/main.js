@@ -120,6 +120,9 @@ async function boot() {
   } else if (dev && devUser) {
     await ui.kit.signIn({ token: () => fetchDevToken(devUser, devName || devUser) }).catch(() => {});
   }
+  // Web Push (push.js): service worker, subscription, notification actions.
+  // Not awaited: push is an extra and must never delay the UI.
+  import('./push.js').then((m) => m.setupPush(ui)).then((p) => { api.push = p; }).catch(() => {});
   document.dispatchEvent(new CustomEvent('ringsfu:ready', { detail: api }));
 }
 

@@ -358,6 +358,31 @@ export class RingsfuClient extends Emitter {
   }
 
   /**
+   * Registers a push target of this device (PROTOCOL.md §9.6): an APNs or
+   * FCM token, or a Web Push subscription (`subscription.toJSON()`).
+   * Registering the same target again updates it.
+   * @param {{provider: 'apns'|'fcm'|'webpush', token?: string,
+   *   subscription?: {endpoint: string, keys: {p256dh: string, auth: string}},
+   *   voip?: boolean, appID?: string, locale?: string}} req
+   * @param {RequestOptions} [opts]
+   * @returns {Promise<{registrationID: string}>}
+   */
+  registerPush(req, opts) {
+    return this.request('registerPush', req, opts);
+  }
+
+  /**
+   * Removes one push registration of the user, or every registration of
+   * this device when `registrationID` is absent (§9.6).
+   * @param {{registrationID?: string}} [req]
+   * @param {RequestOptions} [opts]
+   * @returns {Promise<{removed: number}>}
+   */
+  unregisterPush(req = {}, opts) {
+    return this.request('unregisterPush', req, opts);
+  }
+
+  /**
    * Round-trips a `ping`; resolves with the round-trip time in ms.
    * @param {RequestOptions} [opts]
    * @returns {Promise<number>}
