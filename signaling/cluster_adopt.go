@@ -35,33 +35,60 @@ func (s *Server) Adopt(snapshot []byte) error {
 	return nil
 }
 
+// adoptRecheckFor bounds how long after the grace an adopted member that
+// still shows as connected is looked at again: a presence entry of the old
+// node outlives the grace when that node is slow to finish its shutdown
+// (its heartbeat key lives NodeTTL, 3 s by default), and the member must
+// still leave once it is gone.
+const adoptRecheckFor = 10 * time.Second
+
+// adoptRecheckEvery is the pace of those later looks.
+const adoptRecheckEvery = 500 * time.Millisecond
+
 // graceAfterAdopt waits the resume grace, then ends the memberships of
-// adopted members whose device did not come back to any node. It exits
-// early when the server shuts down.
+// adopted members whose device did not come back to any node. A member
+// that still shows as connected is looked at again until adoptRecheckFor
+// has passed. It exits early when the server shuts down.
 func (s *Server) graceAfterAdopt(call room.CallID, members []room.Caller) {
 	defer s.cl.wg.Done()
 	t := time.NewTimer(s.cfg.ResumeGrace)
 	defer t.Stop()
-	select {
-	case <-s.cl.done:
-		return
-	case <-t.C:
-	}
-	for _, c := range members {
-		if s.connectedAnywhere(c) {
-			continue
+	limit := time.Now().Add(s.cfg.ResumeGrace + adoptRecheckFor)
+	for {
+		select {
+		case <-s.cl.done:
+			return
+		case <-t.C:
 		}
-		s.log.Info().Str("call_id", string(call)).Str("user_id", string(c.User)).
-			Msg("member of an adopted call did not come back: disconnected")
-		// First: a resume arriving from now on starts a new session, as
-		// it would on one node once the grace ended.
-		ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
-		if err := s.cfg.Cluster.Resumes.EndResumes(ctx, string(c.User), string(c.Device)); err != nil {
-			s.log.Warn().Err(err).Str("user_id", string(c.User)).Msg("end the resume of an absent member")
+		var still []room.Caller
+		for _, c := range members {
+			if s.connectedAnywhere(c) {
+				still = append(still, c)
+				continue
+			}
+			s.endAdoptedMember(call, c)
 		}
-		cancel()
-		s.mgr.SessionEnded(c)
+		members = still
+		if len(members) == 0 || time.Now().After(limit) {
+			return
+		}
+		t.Reset(adoptRecheckEvery)
 	}
+}
+
+// endAdoptedMember ends the membership of c, an adopted member that did
+// not come back within the grace.
+func (s *Server) endAdoptedMember(call room.CallID, c room.Caller) {
+	s.log.Info().Str("call_id", string(call)).Str("user_id", string(c.User)).
+		Msg("member of an adopted call did not come back: disconnected")
+	// First: a resume arriving from now on starts a new session, as it
+	// would on one node once the grace ended.
+	ctx, cancel := context.WithTimeout(context.Background(), clusterOpTimeout)
+	if err := s.cfg.Cluster.Resumes.EndResumes(ctx, string(c.User), string(c.Device)); err != nil {
+		s.log.Warn().Err(err).Str("user_id", string(c.User)).Msg("end the resume of an absent member")
+	}
+	cancel()
+	s.mgr.SessionEnded(c)
 }
 
 // connectedAnywhere reports whether c's device has a session here or is
