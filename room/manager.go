@@ -292,11 +292,6 @@ func (m *Manager) claimMember(u UserID, call CallID, dev DeviceID) (displaced Ca
 	return m.index.ClaimMember(u, call, dev)
 }
 
-// release frees u's slot if it belongs to call.
-func (m *Manager) release(u UserID, call CallID) {
-	m.index.Release(call, u)
-}
-
 // createRoom registers a new room with its initiator as first member and
 // starts its loop. It fails with ErrConflict when the call id is taken and
 // ErrBusy when the initiator is a member elsewhere.
@@ -348,10 +343,11 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 func (m *Manager) unregister(r *Room, users, inviters []UserID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.index.Release(r.id, users...)
 	if m.rooms[r.id] == r {
 		m.dropRoomLocked(r)
-		m.cfg.Ownership.Disown(r.id) // last: the slots were released under the call's ownership
+		m.endShared(r.id, users)
+	} else {
+		m.index.Release(r.id, users...)
 	}
 	for _, u := range inviters {
 		m.addSent(u, -1)

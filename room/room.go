@@ -67,6 +67,7 @@ type Room struct {
 	lastSnapshot []byte   // the last snapshot handed to the Persister (snapshot.go)
 	endPersisted bool     // the Persister was told the call ended (snapshot.go)
 	cur          *cmdCtx  // the request being processed, if any
+	toRelease    []UserID // busy slots to free before the next event or reply (release_batch.go)
 }
 
 // cmdCtx holds the events a request addressed to its own device; they are
@@ -145,6 +146,7 @@ func (r *Room) run(c *Caller, reply Reply, f func() (any, error)) error {
 		res, err := f()
 		held := r.cur.held
 		r.cur = nil
+		r.flushReleases()
 		r.persist() // before the reply: what a client was told survives a takeover
 		if errors.Is(err, errNotHandled) {
 			out = errNotHandled
@@ -184,6 +186,7 @@ func (r *Room) post(f func()) {
 // it is addressed to the requesting device. It returns the number of
 // devices reached (held events count as one).
 func (r *Room) emit(to Recipient, ev Event) int {
+	r.flushReleases()
 	if r.cur != nil && r.cur.caller != nil {
 		c := r.cur.caller
 		if to.User == c.User && (to.Device == c.Device || to.Device == "" && to.Except != c.Device) {
@@ -212,7 +215,7 @@ func (r *Room) finishEnding() {
 	}
 	r.stopTimers()
 	r.closeAllMedia()
-	r.mgr.unregister(r, r.knownUsers(), r.waitingInviters())
+	r.mgr.unregister(r, r.endingUsers(), r.waitingInviters())
 	ever := make([]User, len(r.everUsers))
 	for i, u := range r.everUsers {
 		ever[i] = r.mgr.user(u)
@@ -334,7 +337,7 @@ func (r *Room) setInvitee(iv *invitee, e inviteeEvent) error {
 	r.mgr.cfg.History.InviteeChanged(r.id, iv.invitation, r.mgr.user(iv.user), r.mgr.user(iv.inviter), s, r.mgr.cfg.Clock.Now())
 	if s != StatusWaiting {
 		if r.mgr != nil && r.memberOf(iv.user) == nil && s != StatusAccepted {
-			r.mgr.release(iv.user, r.id)
+			r.releaseLater(iv.user)
 		}
 	}
 	return nil

@@ -44,6 +44,7 @@ func (r *Room) invite(c Caller, req InviteRequest, initial bool) (any, error) {
 			r.invitees = append(r.invitees, iv)
 		}
 		iv.invitation, iv.inviter, iv.received = inv.id, c.User, false
+		r.flushReleases()
 		if r.mgr.reserveRing(u.ID, r.id) {
 			_ = r.setInvitee(iv, evRing)
 			ringing = append(ringing, iv)
@@ -194,6 +195,7 @@ func (r *Room) accept(c Caller, customData string) (any, error) {
 	if iv == nil || iv.state != StatusWaiting {
 		return nil, notFound("no waiting invitation for you in call %s", r.id)
 	}
+	r.flushReleases()
 	if _, err := r.mgr.claimMember(c.User, r.id, c.Device); err != nil {
 		return nil, err
 	}

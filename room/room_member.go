@@ -19,6 +19,7 @@ func (r *Room) join(c Caller) (any, error) {
 	if size, max := len(r.members)+r.waitingCount(), r.mgr.cfg.MaxCallSize; size >= max {
 		return nil, tooLarge("call %s is full: %d members and waiting invitees, the cap is %d", r.id, size, max)
 	}
+	r.flushReleases()
 	displaced, err := r.mgr.claimMember(c.User, r.id, c.Device)
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (r *Room) dropped(u UserID, d DeviceID) {
 func (r *Room) departs(m *member, reason string) {
 	r.closeMedia(m)
 	r.removeMember(m.user)
-	r.mgr.release(m.user, r.id)
+	r.releaseLater(m.user)
 	if iv := r.inviteeOf(m.user); iv != nil {
 		_ = r.setInvitee(iv, evQuit)
 	}
@@ -125,7 +126,7 @@ func (r *Room) kickOut(targets []*member, by User) {
 		}
 		r.closeMedia(m)
 		r.removeMember(m.user)
-		r.mgr.release(m.user, r.id)
+		r.releaseLater(m.user)
 		if iv := r.inviteeOf(m.user); iv != nil {
 			changed = r.setInvitee(iv, evRemove) == nil || changed
 		}

@@ -59,6 +59,7 @@ func TestClusterRedisCost(t *testing.T) {
 	idleRate := float64(redisCalls(t, srv.Addr())-c0-1) / time.Since(idleStart).Seconds()
 
 	const cycles = 20
+	tripsBefore := []map[string]float64{scrapeRoundTrips(t, a), scrapeRoundTrips(t, b)}
 	start, c1 := time.Now(), redisCalls(t, srv.Addr())
 	for i := 0; i < cycles; i++ {
 		res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
@@ -82,6 +83,8 @@ func TestClusterRedisCost(t *testing.T) {
 	}
 	el := time.Since(start)
 	used := float64(redisCalls(t, srv.Addr())-c1-1) - idleRate*el.Seconds()
+	trips, byKind := tripsPerCycle(tripsBefore, []map[string]float64{scrapeRoundTrips(t, a), scrapeRoundTrips(t, b)}, cycles)
+	t.Logf("round trips per cycle (both nodes, idle kinds left out): %.1f%s", trips, byKind)
 	perCycle := used / cycles
 	t.Logf("idle: %.1f Redis commands/s for 2 nodes with 2 idle sessions (per idle session per minute: 0 beyond the nodes' own traffic)", idleRate)
 	t.Logf("invite→incomingCall→accept→leave across 2 nodes: %.0f Redis commands per cycle (%d cycles in %v)", perCycle, cycles, el)
