@@ -78,3 +78,19 @@ func (m *Manager) endShared(call CallID, users []UserID) {
 	m.index.Release(call, users...)
 	m.cfg.Ownership.Disown(call)
 }
+
+// CommandFlusher is implemented by a cluster's Deadlines that queue the
+// writes a room command makes (ring timers scheduled or stopped) to send
+// them with the command's snapshot: FlushCall sends what is still queued
+// for call. The room calls it on its loop after each command's persist.
+type CommandFlusher interface {
+	FlushCall(call CallID)
+}
+
+// flushShared sends the shared-state writes this command queued that its
+// snapshot did not carry. It runs on the loop.
+func (r *Room) flushShared() {
+	if f, ok := r.mgr.cfg.Deadlines.(CommandFlusher); ok {
+		f.FlushCall(r.id)
+	}
+}

@@ -148,6 +148,7 @@ func (r *Room) run(c *Caller, reply Reply, f func() (any, error)) error {
 		r.cur = nil
 		r.flushReleases()
 		r.persist() // before the reply: what a client was told survives a takeover
+		r.flushShared()
 		if errors.Is(err, errNotHandled) {
 			out = errNotHandled
 		} else if reply != nil {

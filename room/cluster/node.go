@@ -71,11 +71,12 @@ type Node struct {
 	needResync bool // owned by the renewal goroutine: call Resync after renewing
 
 	mu     sync.Mutex
-	frozen bool                      // guarded by mu: shutting down, shared state is left for takeover
-	left   bool                      // guarded by mu: handed over; no more heartbeats
-	leases map[room.CallID]Lease     // guarded by mu: calls this node owns
-	until  map[room.CallID]time.Time // guarded by mu: when each lease surely still holds, by this node's clock
-	timers map[string]*nodeTimer     // guarded by mu: member(call, what) → pending deadline
+	frozen bool                         // guarded by mu: shutting down, shared state is left for takeover
+	left   bool                         // guarded by mu: handed over; no more heartbeats
+	leases map[room.CallID]Lease        // guarded by mu: calls this node owns
+	until  map[room.CallID]time.Time    // guarded by mu: when each lease surely still holds, by this node's clock
+	timers map[string]*nodeTimer        // guarded by mu: member(call, what) → pending deadline
+	queued map[room.CallID][]deadlineOp // guarded by mu: deadline writes not sent yet (deadline_batch.go)
 }
 
 var (
@@ -99,6 +100,7 @@ func NewNode(s *Store, cfg NodeConfig) *Node {
 		leases: make(map[room.CallID]Lease),
 		until:  make(map[room.CallID]time.Time),
 		timers: make(map[string]*nodeTimer),
+		queued: make(map[room.CallID][]deadlineOp),
 	}
 }
 

@@ -21,11 +21,19 @@ func (n *Node) EndCall(call room.CallID, users []room.UserID) {
 	}
 	l, ok := n.leases[call]
 	delete(n.leases, call)
+	ops := n.queued[call]
+	delete(n.queued, call)
 	n.mu.Unlock()
 	if !ok {
 		return
 	}
-	if err := n.s.EndCall(context.Background(), l, nil, users); err != nil {
+	var done []string // queued adds are moot: the call's timers were stopped
+	for _, o := range ops {
+		if o.done {
+			done = append(done, o.what)
+		}
+	}
+	if err := n.s.EndCall(context.Background(), l, done, users); err != nil {
 		n.log.Warn().Err(err).Str("call_id", string(call)).Msg("end call in cluster store")
 	}
 }

@@ -49,6 +49,8 @@ func newRoundTrips() *roundTrips {
 		"deleteResume":  deleteResumeScript,
 		"save":          saveScript,
 		"end":           endScript,
+		"saveBatch":     saveBatchScript,
+		"deadlines":     deadlineOpsScript,
 	}
 	r := &roundTrips{scripts: make(map[string]string, len(scripts)), byKind: map[string]uint64{}}
 	for name, sc := range scripts {

@@ -15,10 +15,21 @@ var _ room.Persister = (*Node)(nil)
 // Persist implements room.Persister: the call's snapshot is stored (or,
 // for a call that is ending, removed), fenced by this node's lease. It runs on the room's loop (one Redis round trip).
 func (n *Node) Persist(call room.CallID, data []byte, users []room.UserID) {
+	var ops []deadlineOp
+	if data != nil {
+		ops = n.takeQueued(call) // an ending call's go with its EndCall
+	}
 	l, err := n.lease(call)
-	if err == nil && data == nil {
+	switch {
+	case err != nil:
+		// The call is not this node's any more (or it shuts down): the
+		// queued deadline writes are moot.
+	case data == nil:
 		err = n.s.DropSnapshot(context.Background(), l)
-	} else if err == nil {
+	case len(ops) > 0:
+		err = n.s.saveWithDeadlines(context.Background(), l, data, users, ops)
+		n.deadlinesWritten(call, ops, err)
+	default:
 		err = n.s.SaveSnapshot(context.Background(), l, data, users)
 	}
 	if err != nil && !errors.Is(err, errFrozen) {

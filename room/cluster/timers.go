@@ -21,22 +21,24 @@ type nodeTimer struct {
 
 // Schedule implements room.Deadlines: the deadline is stored in Redis
 // (durable: if this node dies, whoever takes the call over fires it) and
-// fired by this node's sweeper. When Redis cannot be asked, the deadline
-// falls back to a local timer, so a running call still rings out.
+// fired by this node's sweeper. The write is queued and goes with the
+// room command's snapshot (deadline_batch.go). When Redis cannot be
+// asked, the deadline falls back to a local timer, so a running call
+// still rings out.
 func (n *Node) Schedule(call room.CallID, what string, d time.Duration, fire func()) room.Timer {
 	t := &nodeTimer{n: n, call: call, what: what, fire: fire, due: time.Now().Add(d)}
 	key := member(call, what)
 	n.mu.Lock()
 	n.timers[key] = t
+	_, owned := n.leases[call]
+	if owned && !n.frozen {
+		n.queueDeadlineLocked(call, deadlineOp{what: what, due: t.due, timer: t})
+		n.mu.Unlock()
+		return t
+	}
+	t.local = time.AfterFunc(d, func() { n.fireTimer(key, t) })
 	n.mu.Unlock()
-	l, err := n.lease(call)
-	if err == nil {
-		_, err = n.s.AddDeadline(context.Background(), l, what, d)
-	}
-	if err != nil {
-		n.log.Warn().Err(err).Str("call_id", string(call)).Str("what", what).Msg("durable deadline unavailable; local timer")
-		t.local = time.AfterFunc(d, func() { n.fireTimer(key, t) })
-	}
+	n.log.Warn().Bool("owned", owned).Str("call_id", string(call)).Str("what", what).Msg("durable deadline unavailable (call not owned here, or shutting down); local timer")
 	return t
 }
 
@@ -48,19 +50,17 @@ func (t *nodeTimer) Stop() bool {
 	if pending {
 		delete(t.n.timers, key)
 	}
+	local := t.local
+	_, owned := t.n.leases[t.call]
+	if pending && owned && !t.n.frozen {
+		// Sent with the command's snapshot (deadline_batch.go).
+		t.n.queueDeadlineLocked(t.call, deadlineOp{what: t.what, done: true})
+	}
 	t.n.mu.Unlock()
-	if t.local != nil {
-		t.local.Stop()
+	if local != nil {
+		local.Stop()
 	}
-	if !pending {
-		return false
-	}
-	if l, err := t.n.lease(t.call); err == nil {
-		if err := t.n.s.DoneDeadline(context.Background(), l, t.what); err != nil {
-			t.n.log.Warn().Err(err).Str("call_id", string(t.call)).Msg("cancel deadline")
-		}
-	}
-	return true
+	return pending
 }
 
 // fireTimer runs t's fire once if it is still pending.
@@ -93,6 +93,7 @@ func (n *Node) sweepLoop(ctx context.Context) {
 // sweep fires this node's due deadlines, acknowledges them, and hands
 // orphans to NodeConfig.Orphan.
 func (n *Node) sweep(ctx context.Context) {
+	n.flushStale(n.cfg.SweepInterval)
 	due, err := n.s.ClaimDue(ctx, 256, n.cfg.Redeliver)
 	if err != nil {
 		if ctx.Err() == nil {
