@@ -320,12 +320,8 @@ func (m *Manager) registerRoom(id CallID, c Caller, typ CallType, cfg *ConfigOve
 	if _, ok := m.rooms[id]; ok {
 		return nil, "", fmt.Errorf("%w: call %s is live and you are not in it", ErrConflict, id)
 	}
-	if err := m.cfg.Ownership.Own(id); err != nil {
-		return nil, "", err
-	}
-	displaced, err := m.index.ClaimMember(c.User, id, c.Device)
+	displaced, err := m.ownAndClaim(id, c)
 	if err != nil {
-		m.cfg.Ownership.Disown(id)
 		return nil, "", err
 	}
 	r := newRoom(m, id, typ, cfg.apply(m.cfg.Defaults), c)

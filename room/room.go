@@ -67,7 +67,7 @@ type Room struct {
 	lastSnapshot []byte   // the last snapshot handed to the Persister (snapshot.go)
 	endPersisted bool     // the Persister was told the call ended (snapshot.go)
 	cur          *cmdCtx  // the request being processed, if any
-	toRelease    []UserID // busy slots to free before the next event or reply (release_batch.go)
+	toRelease    []UserID // busy slots to free before the next event or reply (shared_batch.go)
 }
 
 // cmdCtx holds the events a request addressed to its own device; they are

@@ -50,6 +50,7 @@ func newRoundTrips() *roundTrips {
 		"save":          saveScript,
 		"end":           endScript,
 		"saveBatch":     saveBatchScript,
+		"acquireClaim":  acquireClaimScript,
 		"deadlines":     deadlineOpsScript,
 	}
 	r := &roundTrips{scripts: make(map[string]string, len(scripts)), byKind: map[string]uint64{}}

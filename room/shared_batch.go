@@ -94,3 +94,28 @@ func (r *Room) flushShared() {
 		f.FlushCall(r.id)
 	}
 }
+
+// OwnClaimer is implemented by a cluster's shared state that is both the
+// UserIndex and the Ownership of a Manager: OwnAndClaim is Own and then
+// ClaimMember for a new call's creator in one step (one Redis round trip),
+// writing nothing when either fails.
+type OwnClaimer interface {
+	OwnAndClaim(call CallID, u UserID, dev DeviceID) (displaced CallID, err error)
+}
+
+// ownAndClaim takes a new call's ownership and makes its creator c a
+// member; nothing is held when it fails. It runs under m.mu.
+func (m *Manager) ownAndClaim(id CallID, c Caller) (CallID, error) {
+	if oc, ok := m.index.(OwnClaimer); ok && any(m.cfg.Ownership) == any(m.index) {
+		return oc.OwnAndClaim(id, c.User, c.Device)
+	}
+	if err := m.cfg.Ownership.Own(id); err != nil {
+		return "", err
+	}
+	displaced, err := m.index.ClaimMember(c.User, id, c.Device)
+	if err != nil {
+		m.cfg.Ownership.Disown(id)
+		return "", err
+	}
+	return displaced, nil
+}
