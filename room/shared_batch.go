@@ -8,9 +8,9 @@ package room
 // sent once, deduplicated, at the first point where it could be observed:
 // before the command emits an event, before it reserves or claims a slot
 // in this call (so that a queued release never deletes a slot taken after
-// it), and at the end of the command before its snapshot and reply. A
-// command that ends the call hands its queued releases to the Manager's
-// unregister, which frees them with everyone else's in one step.
+// it), and at the end of the command before its snapshot and reply. The
+// call's end frees everyone else's slots and gives the call up in one
+// step (CallEnder).
 
 // releaseLater queues u's slot in this call to be freed. It runs on the
 // loop.
@@ -24,14 +24,15 @@ func (r *Room) releaseLater(u UserID) {
 }
 
 // flushReleases frees the queued slots now, in one request to the index.
-// An ending call keeps them for unregister (finishEnding), and one that
-// moved to another node (abandoned) drops them: its new owner holds the
-// slots. It runs on the loop.
+// A call that moved to another node (abandoned) drops them: its new owner
+// holds the slots. An ending call frees them here too, not with the rest
+// in unregister: that runs after the reply, and whoever left must be free
+// by the time it hears so. It runs on the loop.
 func (r *Room) flushReleases() {
-	if len(r.toRelease) == 0 || r.ending != "" {
-		if r.abandoned {
-			r.toRelease = nil
-		}
+	if r.abandoned {
+		r.toRelease = nil
+	}
+	if len(r.toRelease) == 0 {
 		return
 	}
 	users := r.toRelease

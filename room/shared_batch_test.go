@@ -124,3 +124,43 @@ func TestReleasesBatchedPerCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestLastMemberFreeWhenAnswered checks that the member whose leave ends
+// the call is free by the time its leave is answered (it may be invited
+// again at once).
+func TestLastMemberFreeWhenAnswered(t *testing.T) {
+	idx := &batchingIndex{memoryIndex: newMemoryIndex()}
+	m, err := NewManager(ManagerConfig{Notifier: &fakeNotifier{offline: map[UserID]bool{}}, Clock: newFakeClock(), Index: idx, Ownership: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	for i := 0; i < 20; i++ {
+		res, err := call(t, func(r Reply) { m.Invite(caller("alice"), inviteReq(time.Minute, "bob"), r) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res.(InviteResult).CallID
+		if _, err := call(t, func(r Reply) { m.Accept(caller("bob"), id, "", r) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := call(t, func(r Reply) { m.Leave(caller("alice"), id, r) }); err != nil {
+			t.Fatal(err)
+		}
+		// The reply is called on the room's loop: the slot is read there,
+		// at the moment bob hears his leave went through.
+		var slot Slot
+		var busy bool
+		if _, err := call(t, func(r Reply) {
+			m.Leave(caller("bob"), id, func(res any, err error) {
+				slot, busy = idx.Slot("bob")
+				r(res, err)
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if busy {
+			t.Fatalf("cycle %d: bob is still in %+v when his leave is answered", i, slot)
+		}
+	}
+}
