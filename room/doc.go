@@ -9,6 +9,9 @@
 // mutex which is never held while calling into a room. Call ownership and
 // ring deadlines likewise sit behind the Ownership and Deadlines
 // interfaces (cluster_state.go); package room never imports room/cluster.
+// Optional interfaces (shared_batch.go) let a cluster's shared state do
+// several of those steps in one Redis round trip; a room also sends the
+// busy releases of one command together.
 //
 // Goroutine model: every Room has exactly one goroutine (its loop) that owns
 // all of its state. Requests are closures sent to the loop and run to

@@ -81,6 +81,20 @@
 // while the owner lives (about 100 ms measured), at most LeaseTTL +
 // SweepInterval if the owner died mid-ring.
 //
+// # Fewer round trips per room command (deadline_batch.go, node_end.go,
+// acquire_claim.go)
+//
+// Each Redis round trip a room command makes runs on its loop, one after
+// the other, so commands share trips where the order allows: a deadline
+// scheduled or stopped by a command is queued and written with that
+// command's snapshot in one fenced script (or at the command's end,
+// room.CommandFlusher; the sweep sends anything left queued); a call's
+// end frees its users' slots, removes its stopped deadlines and gives up
+// its lease in one script (room.CallEnder); a new call's lease and its
+// creator's slot are taken in one script (room.OwnClaimer). Package room
+// batches the busy releases of a command itself (one per command, sent
+// before the command's first event and its reply).
+//
 // # Nodes and placement (nodes.go, placement.go)
 //
 // Every node writes its heartbeat (load figures: CPU, packets/s, calls;
