@@ -105,7 +105,8 @@ func (m *Manager) StartOnBehalf(inviter User, req InviteRequest, reply Reply) {
 // takeOverFromServer moves m's membership from ServerDevice to c's device
 // (a real device of the inviter joins a call the API started).
 func (r *Room) takeOverFromServer(m *member, c Caller) (any, error) {
-	r.mgr.release(c.User, r.id)
+	r.releaseLater(c.User)
+	r.flushReleases() // now: the claim below takes the slot anew
 	if _, err := r.mgr.claimMember(c.User, r.id, c.Device); err != nil {
 		_, _ = r.mgr.claimMember(c.User, r.id, ServerDevice)
 		return nil, err

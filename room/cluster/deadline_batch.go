@@ -19,7 +19,9 @@ import (
 // sends what is still queued after one sweep interval, so a path that
 // flushes nothing still stores its deadlines. A deadline fires only from
 // Redis (the sweep), so a queued one cannot fire early; if its write
-// fails, it falls back to a local timer as Schedule always did.
+// fails (Redis unreachable), it falls back to a local timer as Schedule
+// always did. Writes queued for a call this node no longer owns are
+// dropped: its new owner re-arms the deadlines from the snapshot.
 
 // deadlineOp is one queued deadline write of a call.
 type deadlineOp struct {
@@ -151,10 +153,10 @@ func (n *Node) FlushCall(call room.CallID) {
 		return
 	}
 	l, err := n.lease(call)
-	if err == nil {
-		err = n.s.writeDeadlines(context.Background(), l, ops)
+	if err != nil {
+		return // the call is not this node's any more: its writes are moot
 	}
-	n.deadlinesWritten(call, ops, err)
+	n.deadlinesWritten(call, ops, n.s.writeDeadlines(context.Background(), l, ops))
 }
 
 // deadlinesWritten handles the outcome of writing ops: when Redis could
