@@ -187,7 +187,6 @@ func (r *Room) post(f func()) {
 // it is addressed to the requesting device. It returns the number of
 // devices reached (held events count as one).
 func (r *Room) emit(to Recipient, ev Event) int {
-	r.flushReleases()
 	if r.cur != nil && r.cur.caller != nil {
 		c := r.cur.caller
 		if to.User == c.User && (to.Device == c.Device || to.Device == "" && to.Except != c.Device) {
@@ -196,7 +195,9 @@ func (r *Room) emit(to Recipient, ev Event) int {
 		}
 	}
 	// The state this event shows is stored first: a node that takes the
-	// call over never restores a state older than one a client saw.
+	// call over never restores a state older than one a client saw; the
+	// slots it shows freed are freed first (shared_batch.go).
+	r.flushReleases()
 	r.persist()
 	return r.mgr.cfg.Notifier.Notify(to, ev)
 }

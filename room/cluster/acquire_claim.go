@@ -87,7 +87,7 @@ func (s *Store) AcquireClaim(ctx context.Context, call room.CallID, u room.UserI
 
 // OwnAndClaim implements room.OwnClaimer: Own and ClaimMember for a new
 // call's creator in one Redis round trip. A call held by another node is
-// room.ErrConflict.
+// room.ErrElsewhere, as for Own.
 func (n *Node) OwnAndClaim(call room.CallID, u room.UserID, dev room.DeviceID) (room.CallID, error) {
 	n.mu.Lock()
 	frozen := n.frozen
@@ -98,7 +98,7 @@ func (n *Node) OwnAndClaim(call room.CallID, u room.UserID, dev room.DeviceID) (
 	start := time.Now()
 	l, displaced, err := n.s.AcquireClaim(context.Background(), call, u, dev)
 	if errors.Is(err, ErrHeld) {
-		return "", fmt.Errorf("%w: %v", room.ErrConflict, err)
+		return "", fmt.Errorf("%w: %v", room.ErrElsewhere, err)
 	}
 	if err != nil {
 		return "", err

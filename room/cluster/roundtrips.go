@@ -52,6 +52,10 @@ func newRoundTrips() *roundTrips {
 		"saveBatch":     saveBatchScript,
 		"acquireClaim":  acquireClaimScript,
 		"deadlines":     deadlineOpsScript,
+		"drop":          dropScript,
+		"endResumes":    endResumesScript,
+		"keepResume":    keepResumeScript,
+		"orphanSlot":    orphanSlotScript,
 	}
 	r := &roundTrips{scripts: make(map[string]string, len(scripts)), byKind: map[string]uint64{}}
 	for name, sc := range scripts {
