@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// roundTripKinds scrapes a node's /metrics and returns its Redis round
+// scrapeRoundTrips scrapes a node's /metrics and returns its Redis round
 // trips by kind (ringsfu_cluster_redis_round_trips_by_kind_total).
 func scrapeRoundTrips(t *testing.T, addr string) map[string]float64 {
 	t.Helper()
