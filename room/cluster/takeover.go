@@ -41,10 +41,21 @@ func (n *Node) Persist(call room.CallID, data []byte, users []room.UserID) {
 // loads the snapshot and hands it to NodeConfig.Restore, which starts the
 // room here. It reports whether this node now owns the call. A call
 // another node holds (it adopted it first, or its owner is alive) is left
-// alone; a call without snapshot (it ended) is cleaned up.
+// alone; a call without snapshot (it ended) is cleaned up. A call this node
+// already runs counts as adopted and is left as it is.
 func (n *Node) Adopt(ctx context.Context, call room.CallID) (bool, error) {
 	if n.cfg.Restore == nil {
 		return false, errors.New("cluster: NodeConfig.Restore is not set")
+	}
+	// A call this node already runs (a direct hand-over brought it here
+	// while the dead node's owned set still names it) is adopted: taking
+	// a new token and restoring it again would fail and release the lease
+	// of a running call.
+	n.mu.Lock()
+	_, mine := n.leases[call]
+	n.mu.Unlock()
+	if mine {
+		return true, nil
 	}
 	start := time.Now()
 	l, err := n.s.Acquire(ctx, call)
