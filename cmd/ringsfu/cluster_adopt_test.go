@@ -27,13 +27,7 @@ func TestClusterAdoptedMemberLeavesOnceStalePresenceGoes(t *testing.T) {
 	defer cancel()
 	alice := dialAs(ctx, t, sa.addr, "alice", "a1")
 	bob := dialAs(ctx, t, b, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	inviteAccepted(ctx, t, alice, bob, "voice")
 
 	z, err := cluster.Open(cluster.Config{URL: srv.URL(0), NodeID: "Z"})
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ringsfu/ringsfu/room/cluster"
 	"github.com/ringsfu/ringsfu/room/cluster/redistest"
-	"github.com/ringsfu/ringsfu/signaling"
 	"github.com/ringsfu/ringsfu/signaling/client"
 )
 
@@ -27,13 +26,7 @@ func TestClusterMediaAcrossSignalingNodes(t *testing.T) {
 	defer cancel()
 	alice := dialAs(ctx, t, a, "alice", "a1")
 	bob := dialAs(ctx, t, b, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	res := inviteAccepted(ctx, t, alice, bob, "voice")
 	sa, err := alice.StartMedia(ctx, res.CallID, client.MediaConfig{LoopbackOnly: true})
 	if err != nil {
 		t.Fatal(err)

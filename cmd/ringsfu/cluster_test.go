@@ -17,6 +17,20 @@ import (
 )
 
 // dialAs signs user in on the node at addr (dev mode's identity).
+// inviteAccepted has alice invite bob to a call of type typ and bob
+// accept it, and returns the invitation's result.
+func inviteAccepted(ctx context.Context, t *testing.T, alice, bob *client.Client, typ string) signaling.InviteResult {
+	t.Helper()
+	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: typ, Invitees: []signaling.User{{ID: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func dialAs(ctx context.Context, t *testing.T, addr, user, device string) *client.Client {
 	t.Helper()
 	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: user})
@@ -398,13 +412,7 @@ func TestClusterSessionEndReachesOwner(t *testing.T) {
 	defer cancel()
 	alice := dialAs(ctx, t, a, "alice", "a1")
 	bob := dialAs(ctx, t, b, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	inviteAccepted(ctx, t, alice, bob, "video")
 	bob.Drop()
 	ul, err := client.WaitType[signaling.UserLeft](ctx, alice, signaling.TypeUserLeft)
 	if err != nil {
@@ -430,13 +438,7 @@ func TestClusterResumeOnAnotherNode(t *testing.T) {
 	defer cancel()
 	alice := dialAs(ctx, t, a, "alice", "a1")
 	bob := dialAs(ctx, t, b, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	res := inviteAccepted(ctx, t, alice, bob, "video")
 	sid := bob.SessionID()
 	bob.Drop()
 	tok, err := signaling.Mint(signaling.MintOptions{AppID: devAppID, Secret: devSecret, UserID: "bob"})
@@ -603,13 +605,7 @@ func TestClusterResumeAfterAdoptionGrace(t *testing.T) {
 	defer cancel()
 	alice := dialAs(ctx, t, sa.addr, "alice", "a1")
 	bob := dialAs(ctx, t, b, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	inviteAccepted(ctx, t, alice, bob, "voice")
 	sid := alice.SessionID()
 	sa.stop()
 	if err := <-sa.done; err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/ringsfu/ringsfu/room"
 	"github.com/ringsfu/ringsfu/room/history"
 	"github.com/ringsfu/ringsfu/room/history/pgtest"
-	"github.com/ringsfu/ringsfu/signaling"
 )
 
 // TestHistoryWritesPerCall measures what one answered 1:1 call costs the
@@ -21,13 +20,7 @@ func TestHistoryWritesPerCall(t *testing.T) {
 	defer cancel()
 	alice := dialAs(ctx, t, s.addr, "alice", "a1")
 	bob := dialAs(ctx, t, s.addr, "bob", "b1")
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "voice", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	res := inviteAccepted(ctx, t, alice, bob, "voice")
 	if err := bob.Leave(ctx, res.CallID); err != nil {
 		t.Fatal(err)
 	}

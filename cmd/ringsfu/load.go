@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/ringsfu/ringsfu/signaling/client/loadgen"
 )
 
@@ -50,20 +52,40 @@ func loadCommand(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if err = applyEnv(fs, getenv); err != nil {
 		return err
 	}
-	if cfg.Secret == "" {
-		cfg.Secret = devSecret
-		if cfg.AppID == "" {
-			cfg.AppID = devAppID
+	devCredentials(&cfg.AppID, &cfg.Secret)
+	return runLoad(logLevel, asJSON, stdout, stderr, func(ctx context.Context, log zerolog.Logger) (loadReport, error) {
+		cfg.Logger = log
+		return loadgen.Run(ctx, cfg)
+	})
+}
+
+// loadReport is what a load mode prints.
+type loadReport interface {
+	WriteJSON(w io.Writer) error
+	WriteText(w io.Writer) error
+}
+
+// devCredentials fills in the dev server's app id and secret when no
+// secret was given.
+func devCredentials(appID, secret *string) {
+	if *secret == "" {
+		*secret = devSecret
+		if *appID == "" {
+			*appID = devAppID
 		}
 	}
+}
+
+// runLoad runs one load mode until it ends or the process is interrupted,
+// and prints its report as JSON or text.
+func runLoad(logLevel string, asJSON bool, stdout, stderr io.Writer, run func(context.Context, zerolog.Logger) (loadReport, error)) error {
 	log, err := newLogger("auto", logLevel, stderr)
 	if err != nil {
 		return err
 	}
-	cfg.Logger = log
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := loadgen.Run(ctx, cfg)
+	rep, err := run(ctx, log)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}

@@ -5,12 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/ringsfu/ringsfu/signaling/client/loadgen"
 )
@@ -116,25 +115,9 @@ func signalLoadCommand(args []string, getenv func(string) string, stdout, stderr
 	}
 	cfg.Flows = loadgen.ParseFlows(flows)
 	cfg.ServerPIDs = pids
-	if cfg.Secret == "" {
-		cfg.Secret = devSecret
-		if cfg.AppID == "" {
-			cfg.AppID = devAppID
-		}
-	}
-	log, err := newLogger("auto", logLevel, stderr)
-	if err != nil {
-		return err
-	}
-	cfg.Logger = log
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := loadgen.RunSignal(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
-	}
-	if asJSON {
-		return rep.WriteJSON(stdout)
-	}
-	return rep.WriteText(stdout)
+	devCredentials(&cfg.AppID, &cfg.Secret)
+	return runLoad(logLevel, asJSON, stdout, stderr, func(ctx context.Context, log zerolog.Logger) (loadReport, error) {
+		cfg.Logger = log
+		return loadgen.RunSignal(ctx, cfg)
+	})
 }

@@ -132,13 +132,7 @@ func TestServeShutdownClosesEveryWebSocketWith1001(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := alice.Invite(ctx, signaling.InviteRequest{Type: "video", Invitees: []signaling.User{{ID: "bob"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Accept(ctx, res.CallID, ""); err != nil {
-		t.Fatal(err)
-	}
+	inviteAccepted(ctx, t, alice, bob, "video")
 	resp, err = http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
